@@ -1,0 +1,33 @@
+# Finds hosm's dependencies; used by the build and by the installed package.
+#   Eigen 3.4, xtensor 0.24 (+ xtl): Debian's libeigen3-dev, libxtensor-dev
+#   Random123: Debian's librandom123-dev (headers only, no CMake package)
+#   CCCL 3 (Thrust, CUB, libcu++): the CUDA toolkit's own CMake package
+#   OpenMP: optional, enables hosm::backend::omp
+include(CMakeFindDependencyMacro)
+
+find_dependency(Eigen3 3.4 NO_MODULE)
+find_dependency(xtl)
+find_dependency(xtensor 0.24)
+
+if(NOT TARGET hosm::random123)
+  find_path(HOSM_RANDOM123_INCLUDE_DIR Random123/philox.h)
+  if(NOT HOSM_RANDOM123_INCLUDE_DIR)
+    message(FATAL_ERROR "hosm: Random123 headers not found (apt-get install librandom123-dev, "
+                        "or set HOSM_RANDOM123_INCLUDE_DIR)")
+  endif()
+  add_library(hosm::random123 INTERFACE IMPORTED)
+  set_target_properties(hosm::random123 PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${HOSM_RANDOM123_INCLUDE_DIR}")
+endif()
+
+if(NOT TARGET CCCL::CCCL)
+  find_package(CUDAToolkit QUIET)
+  set(_hosm_cccl_hints /usr/local/cuda/lib/cmake /usr/local/cuda/lib64/cmake)
+  if(CUDAToolkit_LIBRARY_ROOT)
+    list(PREPEND _hosm_cccl_hints "${CUDAToolkit_LIBRARY_ROOT}/lib/cmake"
+                                  "${CUDAToolkit_LIBRARY_ROOT}/lib64/cmake")
+  endif()
+  find_dependency(CCCL 3 CONFIG HINTS ${_hosm_cccl_hints})
+endif()
+
+find_package(OpenMP QUIET COMPONENTS CXX)

@@ -20,7 +20,7 @@ if(NOT TARGET hosm::random123)
     INTERFACE_INCLUDE_DIRECTORIES "${HOSM_RANDOM123_INCLUDE_DIR}")
 endif()
 
-if(NOT TARGET CCCL::CCCL)
+if(NOT TARGET hosm::cccl)
   find_package(CUDAToolkit QUIET)
   set(_hosm_cccl_hints /usr/local/cuda/lib/cmake /usr/local/cuda/lib64/cmake)
   if(CUDAToolkit_LIBRARY_ROOT)
@@ -28,6 +28,20 @@ if(NOT TARGET CCCL::CCCL)
                                   "${CUDAToolkit_LIBRARY_ROOT}/lib64/cmake")
   endif()
   find_dependency(CCCL 3 CONFIG HINTS ${_hosm_cccl_hints})
+  # hosm takes only CCCL's include paths: CCCL::CCCL would also force
+  # THRUST_DEVICE_SYSTEM=CUDA on host translation units, and Thrust's own
+  # targets are not importable into an exported package.
+  get_filename_component(_hosm_cccl_root "${CCCL_DIR}/../../../include" ABSOLUTE)
+  find_path(HOSM_CCCL_INCLUDE_DIR thrust/version.h
+            HINTS "${_hosm_cccl_root}/cccl" "${_hosm_cccl_root}" NO_DEFAULT_PATH)
+  if(NOT HOSM_CCCL_INCLUDE_DIR)
+    message(FATAL_ERROR "hosm: CCCL found at ${CCCL_DIR} but thrust/version.h was not; "
+                        "set HOSM_CCCL_INCLUDE_DIR")
+  endif()
+  add_library(hosm::cccl INTERFACE IMPORTED)
+  set_target_properties(hosm::cccl PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${HOSM_CCCL_INCLUDE_DIR}"
+    INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "${HOSM_CCCL_INCLUDE_DIR}")
 endif()
 
 find_package(OpenMP QUIET COMPONENTS CXX)

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds hosm's tests (host and, where nvcc is
+# present, the CUDA test binary) and runs every test with ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+export PATH="$PATH:/usr/local/cuda/bin"
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DHOSM_BUILD_BENCH=OFF
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure -j"$jobs"

@@ -7,6 +7,8 @@
 // used on host and device alike. It points at host or device memory according
 // to the back end that owns the storage.
 #pragma once
+#include <type_traits>
+
 #include <hosm/config.hpp>
 #include <hosm/core/types.hpp>
 
@@ -24,7 +26,8 @@ struct batch_view {
 
     /// A view with const elements; implicit, so functions can take
     /// batch_view<const T> and be called with batch_view<T>.
-    HOSM_HOST_DEVICE operator batch_view<const T>() const { return {data, dim, count}; }
+    HOSM_HOST_DEVICE operator batch_view<const T>() const
+        requires(!std::is_const_v<T>) { return {data, dim, count}; }
 };
 
 }  // namespace hosm

@@ -1,0 +1,2 @@
+// hessian/diagonal compiled by nvcc with the CUDA back end.
+#include "hessian/diagonal.test.cpp"

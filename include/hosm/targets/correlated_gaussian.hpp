@@ -1,0 +1,63 @@
+// hosm/targets/correlated_gaussian.hpp — the "100-d correlated multivariate
+// normal" of seed 000's Table 1, as a reproducible generator.
+//
+// The seed does not give the covariance (its appendix is not part of it), so
+// hosm documents its own construction, a pure function of (dim, seed):
+//
+//   Sigma = Q diag(lambda) Q^T,   mu = 0,
+//   lambda_i = 10^(-1 + 2 i / (D - 1)),  i = 0 .. D-1  (log-spaced in [0.1, 10],
+//              condition number 100; lambda = 1 when D = 1),
+//   Q        Haar-distributed orthogonal: G = Q_0 R by Householder QR (Eigen),
+//            Q = Q_0 diag(sign(R_ii)) (the sign fix makes Q Haar), where
+//            G(i, j) = random::stream{seed, 0x434f5252 ("CORR")}.normal<double>(j, i),
+//            i.e. column j of G is the D normals of sample index j.
+//
+// Everything is computed in double and converted to T, so float and double
+// targets of one (dim, seed) are the same distribution up to rounding.
+//
+// API
+//   targets::correlated_gaussian<T, B = backend::cpp>(dim, seed) -> targets::gaussian<T, B>
+//   targets::correlated_gaussian_covariance(dim, seed)  -> hosm::matrix<double> (Sigma)
+// Errors (hosm::error): dim < 1.
+#pragma once
+#include <Eigen/Dense>
+#include <cmath>
+#include <cstdint>
+
+#include <hosm/backend/cpp.hpp>
+#include <hosm/concepts/backend.hpp>
+#include <hosm/core/checks.hpp>
+#include <hosm/core/eigen.hpp>
+#include <hosm/random/stream.hpp>
+#include <hosm/targets/gaussian.hpp>
+
+namespace hosm::targets {
+
+/// Sigma = Q diag(lambda) Q^T of the documented construction, in double.
+inline matrix<double> correlated_gaussian_covariance(index_t dim, std::uint64_t seed) {
+    hosm::detail::check_at_least("targets::correlated_gaussian", "dim", dim, 1);
+    const random::stream st{seed, 0x434f5252u};
+    matrix<double> G(dim, dim);
+    for (index_t j = 0; j < dim; ++j)
+        for (index_t i = 0; i < dim; ++i)
+            G(i, j) = st.normal<double>(static_cast<std::uint64_t>(j), static_cast<std::uint32_t>(i));
+    Eigen::HouseholderQR<matrix<double>> qr(G);
+    matrix<double> Q = qr.householderQ();
+    const matrix<double> R = qr.matrixQR().triangularView<Eigen::Upper>();
+    for (index_t j = 0; j < dim; ++j)
+        if (R(j, j) < 0.0) Q.col(j) = -Q.col(j);
+    vector<double> lambda(dim);
+    for (index_t i = 0; i < dim; ++i)
+        lambda(i) = dim == 1 ? 1.0 : std::pow(10.0, -1.0 + 2.0 * double(i) / double(dim - 1));
+    matrix<double> S = Q * lambda.asDiagonal() * Q.transpose();
+    return (S + S.transpose()) / 2.0;
+}
+
+/// N(0, Sigma) with Sigma = correlated_gaussian_covariance(dim, seed).
+template <class T, concepts::Backend B = backend::cpp>
+gaussian<T, B> correlated_gaussian(index_t dim, std::uint64_t seed) {
+    const matrix<double> S = correlated_gaussian_covariance(dim, seed);
+    return gaussian<T, B>(vector<T>::Zero(dim), S.cast<T>());
+}
+
+}  // namespace hosm::targets

@@ -2,11 +2,16 @@
 # Installs what hosm needs on Debian 12 and is missing; installs nothing when
 # everything is there. Needs root (or sudo) only when something is missing.
 #   Debian: cmake g++ libeigen3-dev libxtensor-dev xtl-dev doctest-dev
-#           librandom123-dev libbenchmark-dev
+#           librandom123-dev libbenchmark-dev python3-numpy (the tests check
+#           that NumPy reads hosm's .npy/.npz checkpoints)
+#   --extras: also python3-matplotlib (the examples' plot scripts) and
+#           python3-torch (the PyTorch peer of bench/)
 #   CUDA toolkit 13 (nvcc, CCCL 3): expected under /usr/local/cuda; Thrust/CUB
 #           come from its CMake package. It is not installed by this script.
 set -euo pipefail
-pkgs=(cmake g++ make libeigen3-dev libxtensor-dev xtl-dev doctest-dev librandom123-dev libbenchmark-dev)
+pkgs=(cmake g++ make libeigen3-dev libxtensor-dev xtl-dev doctest-dev librandom123-dev libbenchmark-dev
+      python3-numpy)
+if [ "${1:-}" = "--extras" ]; then pkgs+=(python3-matplotlib python3-torch); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

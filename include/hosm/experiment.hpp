@@ -1,0 +1,422 @@
+// hosm/experiment.hpp — the compile-time composition of a score-matching
+// experiment: model, noise kernel, score order, objective, sampler, back end.
+//
+//   using exp2 = hosm::experiment<
+//       models::mlp_score<float, hessian::diagonal>,  // s1 head + s2 head of a structure
+//       noise::gaussian<float>,                       // the noise kernel q_sigma(x~ | x)
+//       order<2>,                                     // highest score order trained
+//       objectives::joint_vr<float>,                  // L_D2SM-VR + gamma L_DSM-VR
+//       samplers::ozaki<hessian::diagonal, float>,    // uses s1 and diag(s2)
+//       backend::omp>;                                // or backend::cpp
+//
+//   auto target = targets::two_mode_gaussian<float>();
+//   auto r = exp2::train(target, config{.sigma = 0.3, .steps = 2000});
+//   r.model, r.history.loss                           the trained model, the losses
+//   matrix<float> x = r.sample(x0);                   config.sampler_steps Ozaki steps
+//                                                     from the D x n states x0
+//
+// Axes (each checked at the first line of a wrong instantiation by a
+// static_assert that says what is missing):
+//   Model      a train::TrainableModel; rebound to Backend (rebind_backend below),
+//              built by model_factory<Model>::make(dim, config, stream). Built in:
+//              models::mlp_score<T, S, any back end> (config.width, depth,
+//              activation, rank for low_rank<dynamic>, shared_trunk).
+//   Noise      noise::gaussian<T>: the denoising objectives assume x~ = x + sigma z
+//              with sigma = config.sigma (the multimeasurement kernel of GPS is
+//              not an axis value here).
+//   Order      order<1> (s1 is trained) or order<2> (s1 and s2); it must equal
+//              the objective's train::step_policy<Objective>::order.
+//   Objective  one with a train::step_policy (dsm, dsm_vr, kth_order<1> for
+//              order<1>; d2sm, d2sm_vr, joint, joint_vr, kth_order<2> for
+//              order<2>), value type T; built from config.sigma (and
+//              config.gamma for the joint objectives).
+//   Sampler    a sampler of hosm/samplers rebound to Backend, constructed as
+//              Sampler(config.step_size, random::stream{config.seed, "CHAN"});
+//              it must model concepts::Sampler for train::model_source<Model>.
+//              Samplers that read s2 (those with a `structure`, e.g. ozaki<S>)
+//              need order<2>.
+//   Backend    backend::cpp or backend::omp (the host back ends; the Ozaki
+//              full/low-rank paths and Eigen models are host-only), any
+//              concepts::Backend whose memory is host memory.
+//
+// experiment<...>::train(target, cfg) draws the training batches from the
+// target (any sampleable hosm::targets class in host memory);
+// experiment<...>::train(X, cfg) from a D x n data matrix. It validates cfg,
+// builds the model from stream (cfg.seed, "INIT"), runs train::trainer and,
+// when cfg.ema_decay is set, puts the EMA average into the returned model.
+// The result (experiment_result) holds
+//   model, history (train::history), cfg
+//   source()          a train::model_source over the model (scores for samplers)
+//   make_sampler()    the configured Sampler
+//   sample(x0 [, steps])        runs the sampler from the host D x n states x0
+//                               (default cfg.sampler_steps) and returns the states
+//   sample(n [, steps])         the same from n states x0 ~ N(0, I) drawn from
+//                               stream (cfg.seed, "STRT")
+//
+// config fields (double scalars, converted to T):
+//   sigma (0.1) gamma (1) width (64) depth (3) activation (softplus)
+//   shared_trunk (false) rank (0, low_rank<dynamic> only)
+//   steps (2000) batch (128) lr (1e-3) cosine (true: cosine decay from lr to
+//   min_lr_ratio * lr) min_lr_ratio (0.05) seed (0) ema_decay (unset)
+//   clip_norm (0) checkpoint_path ("") checkpoint_every (0) resume (false)
+//   progress (standard error) step_size (0.01) sampler_steps (1000)
+// Errors (hosm::error naming the field and value): sigma not finite and > 0,
+// gamma < 0, min_lr_ratio outside [0, 1], step_size not finite and > 0,
+// sampler_steps < 0, and those of the model, the trainer and the sampler.
+#pragma once
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <hosm/backend/cpp.hpp>
+#include <hosm/concepts/backend.hpp>
+#include <hosm/concepts/sampler.hpp>
+#include <hosm/core/checks.hpp>
+#include <hosm/core/eigen.hpp>
+#include <hosm/models/activation.hpp>
+#include <hosm/models/mlp_score.hpp>
+#include <hosm/noise/gaussian.hpp>
+#include <hosm/optim/schedule/cosine.hpp>
+#include <hosm/random/stream.hpp>
+#include <hosm/samplers/chains.hpp>
+#include <hosm/samplers/langevin.hpp>
+#include <hosm/samplers/mala.hpp>
+#include <hosm/samplers/ozaki.hpp>
+#include <hosm/train/model_concepts.hpp>
+#include <hosm/train/model_source.hpp>
+#include <hosm/train/options.hpp>
+#include <hosm/train/progress_sink.hpp>
+#include <hosm/train/step_policy.hpp>
+#include <hosm/train/stream_ids.hpp>
+#include <hosm/train/trainer.hpp>
+
+namespace hosm {
+
+/// The highest score order an experiment trains (1: s1; 2: s1 and s2).
+template <int K>
+struct order {
+    static_assert(K == 1 || K == 2, "hosm: order<K>: hosm's experiments train order 1 or 2");
+    static constexpr int value = K;
+};
+
+/// The settings of an experiment (see the header for the fields).
+struct config {
+    double sigma = 0.1;
+    double gamma = 1.0;
+    index_t width = 64;
+    index_t depth = 3;
+    models::activation activation = models::activation::softplus;
+    bool shared_trunk = false;
+    index_t rank = 0;
+    index_t steps = 2000;
+    index_t batch = 128;
+    double lr = 1e-3;
+    bool cosine = true;
+    double min_lr_ratio = 0.05;
+    std::uint64_t seed = 0;
+    std::optional<double> ema_decay{};
+    double clip_norm = 0;
+    std::string checkpoint_path{};
+    index_t checkpoint_every = 0;
+    bool resume = false;
+    train::progress_sink progress = train::progress_sink::standard_error();
+    double step_size = 0.01;
+    index_t sampler_steps = 1000;
+};
+
+// ------------------------------------------------------------ customization
+
+/// X with its back end replaced by B (member `type`). Specialized for the
+/// models and samplers of hosm; a type already on B is kept; other types have
+/// no `type`. Specialize it for your own types.
+namespace detail {
+template <class X, class B>
+struct keep_if_on {};  // no `type`: hosm does not know how to rebind X
+template <class X, class B>
+    requires requires { typename X::backend_type; } && std::is_same_v<typename X::backend_type, B>
+struct keep_if_on<X, B> {
+    using type = X;
+};
+}  // namespace detail
+
+template <class X, class B>
+struct rebind_backend : detail::keep_if_on<X, B> {};
+template <class T, class S, class B0, class B>
+struct rebind_backend<models::mlp_score<T, S, B0>, B> {
+    using type = models::mlp_score<T, S, B>;
+};
+template <class T, class B0, class B>
+struct rebind_backend<samplers::langevin<T, B0>, B> {
+    using type = samplers::langevin<T, B>;
+};
+template <class T, class B0, class B>
+struct rebind_backend<samplers::mala<T, B0>, B> {
+    using type = samplers::mala<T, B>;
+};
+template <class S, class T, class B0, class B>
+struct rebind_backend<samplers::ozaki<S, T, B0>, B> {
+    using type = samplers::ozaki<S, T, B>;
+};
+template <class X, class B>
+using rebind_backend_t = typename rebind_backend<X, B>::type;
+
+/// How an experiment builds its model: make(dim, cfg, stream) -> Model.
+template <class Model>
+struct model_factory;
+
+template <class T, class S, class B>
+struct model_factory<models::mlp_score<T, S, B>> {
+    static models::mlp_score<T, S, B> make(index_t dim, const config& c, const random::stream& s) {
+        models::mlp_score_config mc;
+        mc.dim = dim;
+        mc.width = c.width;
+        mc.depth = c.depth;
+        mc.activation = c.activation;
+        mc.shared_trunk = c.shared_trunk;
+        mc.rank = c.rank;
+        return models::mlp_score<T, S, B>(mc, s);
+    }
+};
+
+/// How an experiment builds its objective from cfg (sigma, and gamma when the
+/// objective takes two numbers).
+template <class Objective>
+struct objective_factory {
+    using T = typename Objective::value_type;
+    static Objective make(const config& c) {
+        if constexpr (std::is_constructible_v<Objective, T, T>)
+            return Objective(static_cast<T>(c.sigma), static_cast<T>(c.gamma));
+        else
+            return Objective(static_cast<T>(c.sigma));
+    }
+};
+
+namespace detail {
+
+template <class S>
+concept ReadsHessian = requires { typename S::structure; };
+
+template <class N, class T>
+concept GaussianNoiseKernel = std::same_as<N, noise::gaussian<T>>;
+
+template <class X, class B>
+concept Rebindable = requires { typename rebind_backend<X, B>::type; };
+
+}  // namespace detail
+
+/// The axes compose into an experiment: the conjunction of every condition
+/// that experiment<...> checks with a static_assert (use it to test a
+/// combination without a hard error).
+template <class Model, class Noise, class Order, class Objective, class Sampler, class Backend>
+concept ExperimentAxes =
+    concepts::Backend<Backend> && Backend::host_memory && detail::Rebindable<Model, Backend> &&
+    train::TrainableModel<rebind_backend_t<Model, Backend>> &&
+    requires { model_factory<rebind_backend_t<Model, Backend>>::make(index_t(1), config{}, random::stream{}); } &&
+    detail::GaussianNoiseKernel<Noise, typename rebind_backend_t<Model, Backend>::value_type> &&
+    requires { Order::value; } && train::HasStepPolicy<Objective> &&
+    (train::step_policy<Objective>::order == Order::value) &&
+    train::TrainableWith<Objective, rebind_backend_t<Model, Backend>> &&
+    detail::Rebindable<Sampler, Backend> &&
+    concepts::Sampler<rebind_backend_t<Sampler, Backend>,
+                      train::model_source<rebind_backend_t<Model, Backend>>,
+                      typename rebind_backend_t<Model, Backend>::value_type, Backend> &&
+    (!detail::ReadsHessian<rebind_backend_t<Sampler, Backend>> || Order::value == 2) &&
+    std::is_constructible_v<rebind_backend_t<Sampler, Backend>,
+                            typename rebind_backend_t<Model, Backend>::value_type, random::stream>;
+
+template <class Experiment>
+class experiment_result;
+
+// ----------------------------------------------------------------- experiment
+
+template <class Model, class Noise, class Order, class Objective, class Sampler,
+          class Backend = backend::cpp>
+struct experiment {
+    static_assert(concepts::Backend<Backend>,
+                  "hosm: experiment<..., Backend>: Backend does not model concepts::Backend "
+                  "(use backend::cpp or backend::omp)");
+    static_assert(Backend::host_memory,
+                  "hosm: experiment<..., Backend>: the experiment runs on host back ends "
+                  "(backend::cpp, backend::omp)");
+
+    static_assert(detail::Rebindable<Model, Backend>,
+                  "hosm: experiment<Model, ...>: Model is not on Backend and hosm::rebind_backend "
+                  "does not know how to rebind it (specialize rebind_backend, or give Model on Backend)");
+    using model_type = rebind_backend_t<Model, Backend>;
+    static_assert(train::TrainableModel<model_type>,
+                  "hosm: experiment<Model, ...>: Model does not model train::TrainableModel "
+                  "(value_type, backend_type, dim(), parameters(), gradients(), zero_gradients())");
+    using value_type = typename model_type::value_type;
+    using T = value_type;
+    using backend_type = Backend;
+
+    static_assert(requires { model_factory<model_type>::make(index_t(1), config{}, random::stream{}); },
+                  "hosm: experiment<Model, ...>: no hosm::model_factory<Model> builds this model "
+                  "(models::mlp_score has one; specialize model_factory for others)");
+    static_assert(detail::GaussianNoiseKernel<Noise, T>,
+                  "hosm: experiment<..., Noise, ...>: Noise must be noise::gaussian<T> with the "
+                  "model's value type T: the denoising objectives assume x~ = x + sigma z");
+    static_assert(requires { Order::value; },
+                  "hosm: experiment<..., Order, ...>: Order must be hosm::order<1> or hosm::order<2>");
+    static constexpr int score_order = Order::value;
+
+    static_assert(train::HasStepPolicy<Objective>,
+                  "hosm: experiment<..., Objective, ...>: the trainer has no step policy for "
+                  "Objective; use objectives::dsm, dsm_vr, kth_order<1> (order<1>) or d2sm, d2sm_vr, "
+                  "joint, joint_vr, kth_order<2> (order<2>)");
+    using objective_type = Objective;
+    static_assert(std::is_same_v<typename Objective::value_type, T>,
+                  "hosm: experiment: the objective's value type differs from the model's");
+    static_assert(train::step_policy<Objective>::order == score_order,
+                  "hosm: experiment: order<K> differs from the objective's order (dsm, dsm_vr and "
+                  "kth_order<1> train s1: order<1>; d2sm, joint and their VR forms train s2: order<2>)");
+    static_assert(train::TrainableWith<Objective, model_type>,
+                  "hosm: experiment: the model lacks the passes the objective needs (s1 objectives: "
+                  "forward_s1/backward_s1; s2 objectives: forward/backward/make_s2; kth_order<2>: a "
+                  "hessian::diagonal model)");
+
+    static_assert(detail::Rebindable<Sampler, Backend>,
+                  "hosm: experiment<..., Sampler, ...>: Sampler is not on Backend and "
+                  "hosm::rebind_backend does not know how to rebind it");
+    using sampler_type = rebind_backend_t<Sampler, Backend>;
+    using source_type = train::model_source<model_type>;
+    static_assert(concepts::Sampler<sampler_type, source_type, T, Backend>,
+                  "hosm: experiment<..., Sampler, ...>: Sampler cannot step chains with scores of "
+                  "the model (needs S::name and step(src, chains) accepting train::model_source; "
+                  "see hosm/concepts/sampler.hpp)");
+    static_assert(!detail::ReadsHessian<sampler_type> || score_order == 2,
+                  "hosm: experiment: the sampler uses s2 (e.g. samplers::ozaki), which order<1> "
+                  "does not train: use order<2> with a second-order objective");
+    static_assert(std::is_constructible_v<sampler_type, T, random::stream>,
+                  "hosm: experiment: the sampler must be constructible as Sampler(step_size, stream)");
+
+    using result_type = experiment_result<experiment>;
+
+    /// Throws hosm::error naming the first invalid field of c.
+    static void validate(const config& c) {
+        constexpr const char* where = "experiment::config";
+        hosm::detail::check_positive(where, "sigma", c.sigma);
+        hosm::detail::check_nonnegative(where, "gamma", c.gamma);
+        if (!(c.min_lr_ratio >= 0.0 && c.min_lr_ratio <= 1.0))
+            hosm::detail::fail(where, "argument 'min_lr_ratio' must be in [0, 1], got ", c.min_lr_ratio);
+        hosm::detail::check_positive(where, "step_size", c.step_size);
+        hosm::detail::check_at_least(where, "sampler_steps", c.sampler_steps, 0);
+        train::validate(options(c), where);
+    }
+
+    /// The trainer's options for c.
+    static train::options options(const config& c) {
+        train::options o;
+        o.steps = c.steps;
+        o.batch = c.batch;
+        o.lr = c.lr;
+        o.seed = c.seed;
+        o.ema_decay = c.ema_decay;
+        o.clip_norm = c.clip_norm;
+        if (c.cosine && c.steps >= 1 && c.lr > 0 && std::isfinite(c.lr))
+            o.schedule = optim::schedule::cosine<double>(c.lr, c.steps, c.min_lr_ratio * c.lr);
+        o.checkpoint_path = c.checkpoint_path;
+        o.checkpoint_every = c.checkpoint_every;
+        o.resume = c.resume;
+        o.progress = c.progress;
+        return o;
+    }
+
+    /// Trains on an analytic target (batches drawn with its sampler).
+    template <class Target>
+        requires(!std::is_base_of_v<Eigen::MatrixBase<Target>, Target>)
+    static result_type train(const Target& target, const config& c) {
+        static_assert(train::SampleableTarget<Target, T, Backend>,
+                      "hosm: experiment::train: the target has no sample(stream, out, first) for "
+                      "the model's value type (every hosm::targets class has one)");
+        if constexpr (requires { typename Target::backend_type; })
+            static_assert(Target::backend_type::host_memory == Backend::host_memory,
+                          "hosm: experiment::train: the target's memory is not the back end's");
+        return run(static_cast<index_t>(target.dim()), c,
+                   [&](auto& tr) { return tr.run(target); });
+    }
+
+    /// Trains on a D x n data matrix (minibatches drawn with replacement).
+    static result_type train(const matrix<T>& data, const config& c) {
+        return run(static_cast<index_t>(data.rows()), c, [&](auto& tr) { return tr.run(data); });
+    }
+
+    /// An Eigen expression of data (evaluated into a matrix first).
+    template <class Derived>
+    static result_type train(const Eigen::MatrixBase<Derived>& data, const config& c) {
+        return train(matrix<T>(data), c);
+    }
+
+private:
+    template <class Run>
+    static result_type run(index_t dim, const config& c, Run&& go) {
+        validate(c);
+        hosm::detail::check_at_least("experiment::train", "dim (of the target or data)", dim, 1);
+        model_type model = model_factory<model_type>::make(dim, c, random::stream{c.seed, train::stream_ids::init});
+        train::history h;
+        {
+            hosm::train::trainer<model_type, Objective> tr(model, objective_factory<Objective>::make(c),
+                                                           options(c));
+            h = go(tr);
+            if (tr.has_ema()) tr.copy_ema_to_model();
+        }
+        return result_type(std::move(model), std::move(h), c);
+    }
+};
+
+// ----------------------------------------------------------------- result
+
+template <class Experiment>
+class experiment_result {
+public:
+    using experiment_type = Experiment;
+    using model_type = typename Experiment::model_type;
+    using sampler_type = typename Experiment::sampler_type;
+    using source_type = typename Experiment::source_type;
+    using T = typename Experiment::value_type;
+    using B = typename Experiment::backend_type;
+
+    experiment_result(model_type m, train::history h, config c)
+        : model(std::move(m)), history(std::move(h)), cfg(std::move(c)) {}
+
+    model_type model;
+    train::history history;
+    config cfg;
+
+    const std::vector<double>& losses() const { return history.loss; }
+
+    /// The model as a score source (valid while this result lives and is not moved).
+    source_type source() { return source_type(model); }
+
+    sampler_type make_sampler() const {
+        return sampler_type(static_cast<T>(cfg.step_size),
+                            random::stream{cfg.seed, train::stream_ids::chain});
+    }
+
+    /// Runs `steps` sampler steps from the D x n host states x0; the final states.
+    matrix<T> sample(const matrix<T>& x0, index_t steps) {
+        hosm::detail::check_at_least("experiment_result::sample", "steps", steps, 0);
+        hosm::detail::check_size("experiment_result::sample", "x0.rows", x0.rows(), model.dim());
+        samplers::chains<T, B> c(x0);
+        sampler_type s = make_sampler();
+        const source_type src = source();
+        samplers::run(s, src, c, steps);
+        return c.to_eigen();
+    }
+    matrix<T> sample(const matrix<T>& x0) { return sample(x0, cfg.sampler_steps); }
+
+    /// The same from n states x0 ~ N(0, I) (stream (cfg.seed, "STRT")).
+    matrix<T> sample(index_t n, index_t steps) {
+        hosm::detail::check_at_least("experiment_result::sample", "n", n, 1);
+        batch<T, B> x0(model.dim(), n);
+        random::fill_normal<B>(random::stream{cfg.seed, train::stream_ids::start}, x0.view());
+        return sample(x0.to_eigen(), steps);
+    }
+    matrix<T> sample(index_t n) { return sample(n, cfg.sampler_steps); }
+};
+
+}  // namespace hosm

@@ -22,6 +22,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The NumPy checks run `python3` from PATH, which may be another interpreter
+# than Debian's (pyenv, a venv): give that one NumPy from PyPI if it lacks it.
+if command -v python3 >/dev/null 2>&1 && ! python3 -c "import numpy" >/dev/null 2>&1; then
+  echo "hosm: installing numpy for $(command -v python3)"
+  python3 -m pip install --quiet numpy >/dev/null 2>&1 ||
+    echo "hosm: note: could not install numpy for python3; NumPy checks will be skipped" >&2
+fi
 if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
   echo "hosm: note: nvcc is not on PATH; using /usr/local/cuda/bin" >&2
 fi

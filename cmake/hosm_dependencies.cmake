@@ -3,6 +3,8 @@
 #   Random123: Debian's librandom123-dev (headers only, no CMake package)
 #   CCCL 3 (Thrust, CUB, libcu++): the CUDA toolkit's own CMake package
 #   OpenMP: optional, enables hosm::backend::omp
+#   CUDA toolkit (CUDAToolkit package): optional; CUDA::cudart and CUDA::cublas
+#     for hosm::cuda (the CUDA back end); CCCL is searched next to it
 include(CMakeFindDependencyMacro)
 
 find_dependency(Eigen3 3.4 NO_MODULE)
@@ -20,8 +22,13 @@ if(NOT TARGET hosm::random123)
     INTERFACE_INCLUDE_DIRECTORIES "${HOSM_RANDOM123_INCLUDE_DIR}")
 endif()
 
-if(NOT TARGET hosm::cccl)
+# The toolkit gives CCCL's location and the CUDA::cudart / CUDA::cublas targets
+# that hosm::cuda links; host-only use does not need it to be found.
+if(NOT TARGET CUDA::cudart)
   find_package(CUDAToolkit QUIET)
+endif()
+
+if(NOT TARGET hosm::cccl)
   set(_hosm_cccl_hints /usr/local/cuda/lib/cmake /usr/local/cuda/lib64/cmake)
   if(CUDAToolkit_LIBRARY_ROOT)
     list(PREPEND _hosm_cccl_hints "${CUDAToolkit_LIBRARY_ROOT}/lib/cmake"

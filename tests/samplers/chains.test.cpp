@@ -43,7 +43,7 @@ struct plus_one {
         md y = x.array() + 1.0;
         if (c.step() == bad_step) y(1, bad_chain) = std::numeric_limits<double>::infinity();
         auto nv = c.next();
-        thrust::copy(y.data(), y.data() + y.size(), thrust::raw_pointer_cast(&nv.data[0]));
+        thrust::copy(y.data(), y.data() + y.size(), thrust::device_pointer_cast(nv.data));  // B's memory
         c.commit(name);
     }
 };

@@ -136,6 +136,7 @@ std::string error_of(auto&& f) {
 
 }  // namespace
 
+#if !defined(__CUDACC__)  // host back ends only
 TEST_CASE("samplers/sachs: stationary law of the Gaussian recursion (exact maths)") {
     for (const md& S : {md(md::Constant(1, 1, 2.0)), sigma2()}) {
         const md P = S.inverse();
@@ -156,6 +157,7 @@ TEST_CASE("samplers/sachs: stationary law of the Gaussian recursion (exact maths
                 }
     }
 }
+#endif
 
 TEST_CASE_TEMPLATE("samplers/sachs: two steps follow the formula with the documented noise keys", B,
                    HOSM_TEST_BACKENDS) {
@@ -263,6 +265,7 @@ TEST_CASE_TEMPLATE("samplers/sachs: back ends agree, runs split, with_friction",
     CHECK(a.x.to_eigen() != y0);
 }
 
+#if !defined(__CUDACC__)  // host back ends only
 TEST_CASE("samplers/sachs: float instantiation runs") {
     vector<float> mu(2);
     mu << 0.3f, -0.7f;
@@ -272,7 +275,9 @@ TEST_CASE("samplers/sachs: float instantiation runs") {
     CHECK(st.x.to_eigen().allFinite());
     CHECK(st.step == 5u);
 }
+#endif
 
+#if !defined(__CUDACC__)  // host back ends only
 TEST_CASE("samplers/sachs: bad input raises hosm::error") {
     const random::stream s{1, 0};
     CHECK_THROWS_AS(samplers::sachs<double>(0.0, 1.0, s), hosm::error);
@@ -320,3 +325,4 @@ TEST_CASE("samplers/sachs: bad input raises hosm::error") {
         CHECK(msg.find("at step 2") != std::string::npos);
     }
 }
+#endif

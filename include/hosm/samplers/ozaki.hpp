@@ -59,7 +59,8 @@
 //   hessian::full         per-chain symmetric eigendecomposition of the D x D
 //                         s2 by Eigen's SelfAdjointEigenSolver (s2 checked
 //                         symmetric to sqrt(eps_T) relative), O(D^3) per chain.
-//                         HOST BACK ENDS ONLY for now (cpp, omp).
+//                         Eigen is host code: on a device back end (cuda)
+//                         the step is staged through the host (below).
 //   hessian::low_rank<R>  s2 = diag(alpha) + B B^T: M g and Sigma^{1/2} z by the
 //                         Lanczos process with products H u = alpha o u + B (B^T u)
 //                         (O(D R), D x D is never formed), full
@@ -72,9 +73,22 @@
 //                         stops when |y_j - y_{j-1}| <= krylov_tol |y_j|. A-priori
 //                         bound for the drift (policy inactive):
 //                         |M g - y_j| <= 2 eps |g| rho^j e^rho / j!,
-//                         rho = eps (l_max - l_min) / 8. HOST BACK ENDS ONLY.
+//                         rho = eps (l_max - l_min) / 8. Host code (Eigen
+//                         maps, host-side statistics): staged on a device.
 //                         krylov_iterations() / krylov_unconverged() report the
 //                         last step.
+//
+// Device back ends (cuda). The diagonal step is a device kernel, with no host
+// transfer besides the chains' commit check. The full and low-rank steps run
+// their per-chain work on the host: s1 and s2 are still evaluated by the
+// source on the device, then x, s1 and s2 are copied to the host, the chains
+// are stepped there (sequentially, backend::cpp, the same code and the same
+// Philox keys as on a host back end), and the candidate states and status
+// bits are copied back before commit. That is 4 (full: x, s1, H, status) or 5
+// (low rank: x, s1, alpha, B, status) device-to-host copies, O(D^2 N) or
+// O(D R N) numbers, and 2 host-to-device copies per step: a deliberate round
+// trip until a batched device eigensolver (cuSOLVER syevjBatched) or a device
+// Lanczos replaces it.
 //
 // Random numbers: z of chain j in step t is stream.normal(key(t, j), k),
 // key = (t << 32) | (first_index + j) (chains.hpp) — the numbers of
@@ -299,9 +313,6 @@ class ozaki {
     static_assert(is_diagonal || is_full || is_low_rank,
                   "hosm: samplers::ozaki<S, T, B>: S must be hessian::diagonal, hessian::full "
                   "or hessian::low_rank<R>");
-    static_assert(is_diagonal || B::host_memory,
-                  "hosm: samplers::ozaki: the full and low-rank structures run on host back ends "
-                  "only for now (Eigen eigensolvers); use hessian::diagonal on the device");
 
 public:
     static constexpr const char* name = "samplers::ozaki";
@@ -346,27 +357,80 @@ public:
             backend::for_each_index<B>(N, detail::ozaki_diagonal_fn<T>{x, g, H_->data(), c.next(),
                                                                       c.status(), noise_,
                                                                       c.keys(), co});
-        } else if constexpr (is_full) {
-            backend::for_each_index<B>(N, detail::ozaki_full_fn<T>{x, g, H_->data(), c.next(),
-                                                                  c.status(), noise_, c.keys(),
-                                                                  co});
+        } else if constexpr (B::host_memory) {
+            structured_step<B>(x, g, hessian_arrays(), c.next(), c.status(), c.keys(), co);
         } else {
-            iters_.assign(static_cast<std::size_t>(N), 0);
-            unconv_.assign(static_cast<std::size_t>(N), 0);
-            backend::for_each_index<B>(
-                N, detail::ozaki_low_rank_fn<T>{x, g, H_->alpha_data(), H_->B_data(), H_->rank(),
-                                                c.next(), c.status(),
-                                                thrust::raw_pointer_cast(iters_.data()),
-                                                thrust::raw_pointer_cast(unconv_.data()), noise_,
-                                                c.keys(), co, opt_.krylov_max, opt_.krylov_tol});
-            krylov_iterations_ = *std::max_element(iters_.begin(), iters_.end());
-            krylov_unconverged_ = 0;
-            for (int u : unconv_) krylov_unconverged_ += u;
+            staged_step(x, g, c, co);
         }
         c.commit(where);
     }
 
 private:
+    /// s2's arrays: H (full), or alpha and B (low rank; H unused).
+    struct arrays {
+        const T* H = nullptr;
+        const T* alpha = nullptr;
+        const T* Bm = nullptr;
+    };
+    arrays hessian_arrays() const {
+        if constexpr (is_full) return {H_->data(), nullptr, nullptr};
+        else return {nullptr, H_->alpha_data(), H_->B_data()};
+    }
+
+    /// The full or low-rank per-chain work on back end E (host memory).
+    template <concepts::Backend E>
+    void structured_step(batch_view<const T> x, batch_view<const T> g, arrays h, batch_view<T> out,
+                         int* status, draw_key keys, const detail::ozaki_coefficients<T>& co) {
+        const index_t N = x.count;
+        if constexpr (is_full) {
+            backend::for_each_index<E>(
+                N, detail::ozaki_full_fn<T>{x, g, h.H, out, status, noise_, keys, co});
+        } else {
+            iters_.assign(static_cast<std::size_t>(N), 0);
+            unconv_.assign(static_cast<std::size_t>(N), 0);
+            backend::for_each_index<E>(
+                N, detail::ozaki_low_rank_fn<T>{x, g, h.alpha, h.Bm, H_->rank(), out, status,
+                                                thrust::raw_pointer_cast(iters_.data()),
+                                                thrust::raw_pointer_cast(unconv_.data()), noise_,
+                                                keys, co, opt_.krylov_max, opt_.krylov_tol});
+            krylov_iterations_ = *std::max_element(iters_.begin(), iters_.end());
+            krylov_unconverged_ = 0;
+            for (int u : unconv_) krylov_unconverged_ += u;
+        }
+    }
+
+    /// The full or low-rank step of a device back end, staged through host
+    /// memory (see the header): copy x, s1, s2 and the status bits out, step
+    /// on backend::cpp, copy the candidates and status bits back.
+    void staged_step(batch_view<const T> x, batch_view<const T> g, chains<T, B>& c,
+                     const detail::ozaki_coefficients<T>& co) {
+        const index_t D = x.dim, N = x.count;
+        const auto out_of = [](const auto* p, index_t n, auto& host) {
+            host.resize(static_cast<std::size_t>(n));
+            thrust::copy(thrust::device_pointer_cast(p), thrust::device_pointer_cast(p) + n,
+                         host.begin());
+        };
+        out_of(x.data, D * N, hx_);
+        out_of(g.data, D * N, hg_);
+        arrays h;
+        if constexpr (is_full) {
+            out_of(H_->data(), D * D * N, hH_);
+            h.H = hH_.data();
+        } else {
+            out_of(H_->alpha_data(), D * N, hH_);
+            out_of(H_->B_data(), D * H_->rank() * N, hB_);
+            h.alpha = hH_.data();
+            h.Bm = hB_.data();
+        }
+        out_of(c.status(), N, hstatus_);
+        hnext_.resize(static_cast<std::size_t>(D * N));
+        structured_step<backend::cpp>({hx_.data(), D, N}, {hg_.data(), D, N}, h,
+                                      {hnext_.data(), D, N}, hstatus_.data(), c.keys(), co);
+        const batch_view<T> next = c.next();
+        thrust::copy(hnext_.begin(), hnext_.end(), thrust::device_pointer_cast(next.data));
+        thrust::copy(hstatus_.begin(), hstatus_.end(), thrust::device_pointer_cast(c.status()));
+    }
+
     template <class Src>
     void ensure_hessian(const Src& src, index_t D, index_t N) {
         if constexpr (dynamic_rank()) {
@@ -397,6 +461,8 @@ private:
     batch<T, B> g_;
     std::optional<hessian::batch<S, T, B>> H_;
     std::vector<int> iters_, unconv_;  // low_rank statistics (host memory: host-only path)
+    std::vector<T> hx_, hg_, hH_, hB_, hnext_;  // host staging of a device back end
+    std::vector<int> hstatus_;
     index_t krylov_iterations_ = 0, krylov_unconverged_ = 0;
 };
 

@@ -438,3 +438,177 @@ TEST_CASE_TEMPLATE("models/mlp_score: bad input raises hosm::error", B, HOSM_TES
     CHECK_THROWS_AS(m.jacobian_s1(view(x), J_wrong), hosm::error);
     CHECK_THROWS_AS(m.jacobian_s1(view(x), Jd_wrong), hosm::error);
 }
+
+// ---- the benchmarked configurations (bench/mlp.bench.cpp) -------------------
+// float32, D -> 256 -> 256 -> out softplus, separate s1 / s2 networks, batch 10
+// (the small-batch GEMM path) and 256 (blocked GEMM), against a straightforward
+// per-sample double evaluation read from the documented parameter layout:
+// forward, backward (reverse mode written out layer by layer) and the input
+// Jacobian J = W_2 diag(f'(z_1)) W_1 diag(f'(z_0)) W_0.
+namespace {
+
+struct dense_net {
+    std::vector<matrix<double>> W;
+    std::vector<hosm::vector<double>> b;
+};
+
+dense_net read_net(const mlp_layers<float>& net, const float* p) {
+    dense_net d;
+    for (index_t l = 0; l < net.depth(); ++l) {
+        const Eigen::Map<const matrix<float>> W(p + net.weight_offset(l), net.out(l), net.in(l));
+        const Eigen::Map<const hosm::vector<float>> b(p + net.bias_offset(l), net.out(l));
+        d.W.push_back(W.cast<double>());
+        d.b.push_back(b.cast<double>());
+    }
+    return d;
+}
+
+double softplus_d(double x) { return activations::softplus::value(x); }
+double sigmoid_d(double x) { return activations::softplus::derivative(x); }
+
+/// y, and with G: the parameter gradient (per layer) of <G, y>.
+struct dense_pass {
+    hosm::vector<double> y;
+    std::vector<matrix<double>> dW;
+    std::vector<hosm::vector<double>> db;
+    matrix<double> J;  // dy/dx
+};
+
+dense_pass run_dense(const dense_net& n, const hosm::vector<double>& x, const hosm::vector<double>* G,
+                     bool jacobian = false) {
+    const std::size_t L = n.W.size();
+    std::vector<hosm::vector<double>> a{x}, z;
+    for (std::size_t l = 0; l < L; ++l) {
+        z.push_back(n.W[l] * a.back() + n.b[l]);
+        if (l + 1 < L) a.push_back(z.back().unaryExpr(&softplus_d));
+    }
+    dense_pass r;
+    r.y = z.back();
+    if (jacobian) {
+        matrix<double> J = n.W[0];
+        for (std::size_t l = 1; l < L; ++l) J = n.W[l] * (z[l - 1].unaryExpr(&sigmoid_d).asDiagonal() * J);
+        r.J = J;
+    }
+    if (G) {
+        r.dW.resize(L);
+        r.db.resize(L);
+        hosm::vector<double> dz = *G;
+        for (std::size_t l = L; l-- > 0;) {
+            r.dW[l] = dz * a[l].transpose();
+            r.db[l] = dz;
+            if (l > 0) dz = (n.W[l].transpose() * dz).cwiseProduct(z[l - 1].unaryExpr(&sigmoid_d));
+        }
+    }
+    return r;
+}
+
+double rel_err(const matrix<double>& got, const matrix<double>& want) {
+    return (got - want).cwiseAbs().maxCoeff() / (1.0 + want.cwiseAbs().maxCoeff());
+}
+
+/// s2 head outputs of sample j in the network's row order (alpha or d, then B).
+template <class S>
+hosm::vector<double> s2_rows(const hessian::batch<S, float>& s2, index_t j) {
+    const index_t D = s2.dim();
+    if constexpr (std::is_same_v<S, hessian::diagonal>) {
+        return Eigen::Map<const hosm::vector<float>>(s2.data() + j * D, D).cast<double>();
+    } else {
+        const index_t R = s2.rank();
+        hosm::vector<double> v(D + D * R);
+        v.head(D) = Eigen::Map<const hosm::vector<float>>(s2.alpha_data() + j * D, D).cast<double>();
+        v.tail(D * R) =
+            Eigen::Map<const hosm::vector<float>>(s2.B_data() + j * D * R, D * R).cast<double>();
+        return v;
+    }
+}
+
+template <class S>
+void check_benchmark_shape(index_t D, index_t N, bool with_backward, bool with_jacobian) {
+    CAPTURE(D);
+    CAPTURE(N);
+    mlp_score<float, S> m({.dim = D}, random::stream{7, 0});  // width 256, depth 3, softplus
+    matrix<float> x = matrix<float>::Random(D, N) * 2.0f;
+    matrix<float> s1(D, N);
+    auto s2 = m.make_s2(N);
+    m.forward(view(x), view(s1), s2);
+    const float* p = thrust::raw_pointer_cast(m.parameters().data());
+    const dense_net n1 = read_net(m.network(0), p + m.network_offset(0));
+    const dense_net n2 = read_net(m.network(1), p + m.network_offset(1));
+    const index_t n2out = m.s2_outputs();
+    // random upstream gradients in the layout of the outputs
+    matrix<float> g1 = matrix<float>::Random(D, N);
+    auto g2 = m.make_s2(N);
+    std::vector<float> g2flat = [&] {
+        matrix<float> r = matrix<float>::Random(n2out, N);
+        return std::vector<float>(r.data(), r.data() + r.size());
+    }();
+    if constexpr (std::is_same_v<S, hessian::diagonal>) {
+        std::copy(g2flat.begin(), g2flat.end(), g2.data());
+    } else {
+        for (index_t j = 0; j < N; ++j) {
+            std::copy_n(g2flat.begin() + j * n2out, D, g2.alpha_data() + j * D);
+            std::copy_n(g2flat.begin() + j * n2out + D, D * m.rank(), g2.B_data() + j * D * m.rank());
+        }
+    }
+    if (with_backward) {
+        m.zero_gradients();
+        m.backward(view(g1), g2);
+    }
+    double e_s1 = 0, e_s2 = 0;
+    std::vector<matrix<double>> dW1(3), dW2(3);
+    std::vector<hosm::vector<double>> db1(3), db2(3);
+    for (index_t j = 0; j < N; ++j) {
+        const hosm::vector<double> xj = x.col(j).cast<double>();
+        const hosm::vector<double> G1 = g1.col(j).cast<double>();
+        const hosm::vector<double> G2 =
+            Eigen::Map<const hosm::vector<float>>(g2flat.data() + j * n2out, n2out).cast<double>();
+        const dense_pass r1 = run_dense(n1, xj, with_backward ? &G1 : nullptr);
+        const dense_pass r2 = run_dense(n2, xj, with_backward ? &G2 : nullptr);
+        e_s1 = std::max(e_s1, rel_err(s1.col(j).cast<double>(), r1.y));
+        e_s2 = std::max(e_s2, rel_err(s2_rows(s2, j), r2.y));
+        if (with_backward)
+            for (int l = 0; l < 3; ++l) {
+                dW1[l] = j == 0 ? r1.dW[l] : matrix<double>(dW1[l] + r1.dW[l]);
+                db1[l] = j == 0 ? r1.db[l] : hosm::vector<double>(db1[l] + r1.db[l]);
+                dW2[l] = j == 0 ? r2.dW[l] : matrix<double>(dW2[l] + r2.dW[l]);
+                db2[l] = j == 0 ? r2.db[l] : hosm::vector<double>(db2[l] + r2.db[l]);
+            }
+    }
+    CHECK(e_s1 <= 1e-5);
+    CHECK(e_s2 <= 1e-5);
+    if (with_backward) {
+        const float* g = thrust::raw_pointer_cast(m.gradients().data());
+        double e_g = 0;
+        for (int k = 0; k < 2; ++k) {
+            const auto& net = m.network(k);
+            const float* gk = g + m.network_offset(k);
+            for (int l = 0; l < 3; ++l) {
+                const Eigen::Map<const matrix<float>> gW(gk + net.weight_offset(l), net.out(l), net.in(l));
+                const Eigen::Map<const hosm::vector<float>> gb(gk + net.bias_offset(l), net.out(l));
+                e_g = std::max(e_g, rel_err(gW.cast<double>(), k == 0 ? dW1[l] : dW2[l]));
+                e_g = std::max(e_g, rel_err(gb.cast<double>(), k == 0 ? db1[l] : db2[l]));
+            }
+        }
+        CHECK(e_g <= 1e-5);
+    }
+    if (with_jacobian) {
+        hessian::batch<hessian::full, float> J(D, N);
+        m.jacobian_s1(view(x), J);
+        double e_j = 0;
+        for (index_t j = 0; j < N; ++j)
+            e_j = std::max(e_j, rel_err(J.dense(j).cast<double>(),
+                                        run_dense(n1, x.col(j).cast<double>(), nullptr, true).J));
+        CHECK(e_j <= 1e-5);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("models/mlp_score: benchmarked float configurations match a straightforward double evaluation") {
+    check_benchmark_shape<hessian::low_rank<20>>(100, 10, true, true);
+    check_benchmark_shape<hessian::low_rank<20>>(100, 256, true, false);
+    check_benchmark_shape<hessian::diagonal>(100, 10, true, false);
+    check_benchmark_shape<hessian::diagonal>(100, 256, true, false);
+    check_benchmark_shape<hessian::low_rank<20>>(784, 10, false, false);
+    check_benchmark_shape<hessian::diagonal>(784, 256, false, false);
+}

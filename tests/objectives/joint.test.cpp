@@ -190,3 +190,85 @@ TEST_CASE_TEMPLATE("objectives::joint_vr: D2SM-VR + gamma DSM-VR and gradients",
 TEST_CASE_TEMPLATE("objectives::joint: bad inputs raise hosm::error", B, HOSM_TEST_BACKENDS) {
     for_structures<B, error_case>();
 }
+
+// ---- the benchmarked configurations (bench/mlp.bench.cpp), float32 -----------
+// sigma = 0.1, gamma = 1, low_rank<20> at D = 100 (N = 10, 256) and D = 784
+// (N = 3), diagonal at D = 100: loss and gradients against the dense double
+// formulas  E_j = s2_j + s1_j s1_j^T + (I - z_j z_j^T)/sigma^2,
+//   dL/dalpha = (2/N) diag(E),  dL/dB = (4/N) E B,  dL/ds1 = (4/N) E s1 + (gamma/N)(s1 + z/sigma)
+// (diagonal: e = diag(E), dL/dd = (2/N) e, dL/ds1 = (4/N) e o s1 + ...).
+namespace {
+
+template <class S, class B>
+void check_joint_float(index_t D, index_t N) {
+    CAPTURE(D);
+    CAPTURE(N);
+    const float sigma = 0.1f, gamma = 1.0f;
+    const matrix<float> s1 = matrix<float>::Random(D, N), z = matrix<float>::Random(D, N) * 1.5f;
+    hessian::batch<S, float, B> s2(D, N), g2(D, N);
+    if constexpr (hessian::is_low_rank_v<S>) {
+        const matrix<float> a = matrix<float>::Random(D, N) * 5.0f;
+        const matrix<float> b = matrix<float>::Random(D * s2.rank(), N) * 0.5f;
+        std::copy(a.data(), a.data() + a.size(), s2.alpha_data());
+        std::copy(b.data(), b.data() + b.size(), s2.B_data());
+    } else {
+        const matrix<float> d = matrix<float>::Random(D, N) * 5.0f;
+        std::copy(d.data(), d.data() + d.size(), s2.data());
+    }
+    matrix<float> g1(D, N);
+    const objectives::joint<float> obj(sigma, gamma);
+    const float L = objectives::loss_and_gradient(obj, view(s1), s2, view(z), view(g1), g2);
+    // dense double reference
+    const matrix<double> I = matrix<double>::Identity(D, D);
+    const double sg = sigma, gm = gamma;
+    double ref = 0, e1 = 0, e2 = 0, scale1 = 0, scale2 = 0;
+    for (index_t j = 0; j < N; ++j) {
+        const vector<double> s = s1.col(j).cast<double>(), zj = z.col(j).cast<double>();
+        const matrix<double> H = s2.dense(j).template cast<double>();
+        const matrix<double> E = H + s * s.transpose() + (I - zj * zj.transpose()) / (sg * sg);
+        vector<double> G1;
+        if constexpr (hessian::is_low_rank_v<S>) {
+            ref += E.squaredNorm();
+            G1 = 4.0 / N * E * s;
+            const index_t R = s2.rank();
+            const matrix<double> Bj =
+                Eigen::Map<const matrix<float>>(s2.B_data() + j * D * R, D, R).cast<double>();
+            const matrix<double> GB = 4.0 / N * E * Bj;
+            const vector<double> Ga = 2.0 / N * E.diagonal();
+            const matrix<double> gB =
+                Eigen::Map<const matrix<float>>(g2.B_data() + j * D * R, D, R).cast<double>();
+            const vector<double> ga =
+                Eigen::Map<const vector<float>>(g2.alpha_data() + j * D, D).cast<double>();
+            e2 = std::max({e2, (gB - GB).cwiseAbs().maxCoeff(), (ga - Ga).cwiseAbs().maxCoeff()});
+            scale2 = std::max({scale2, GB.cwiseAbs().maxCoeff(), Ga.cwiseAbs().maxCoeff()});
+        } else {
+            const vector<double> e = E.diagonal();
+            ref += e.squaredNorm();
+            G1 = 4.0 / N * e.cwiseProduct(s);
+            const vector<double> Gd = 2.0 / N * e;
+            const vector<double> gd = Eigen::Map<const vector<float>>(g2.data() + j * D, D).cast<double>();
+            e2 = std::max(e2, (gd - Gd).cwiseAbs().maxCoeff());
+            scale2 = std::max(scale2, Gd.cwiseAbs().maxCoeff());
+        }
+        ref += gm / 2 * (s + zj / sg).squaredNorm();
+        G1 += gm / N * (s + zj / sg);
+        e1 = std::max(e1, (g1.col(j).cast<double>() - G1).cwiseAbs().maxCoeff());
+        scale1 = std::max(scale1, G1.cwiseAbs().maxCoeff());
+    }
+    ref /= N;
+    CHECK(std::abs(double(L) - ref) <= 1e-5 * ref);
+    // float sums of D terms of size ~1/sigma^2: 1e-4 of the largest gradient entry
+    CHECK(e1 <= 1e-4 * scale1);
+    CHECK(e2 <= 1e-4 * scale2);
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("objectives::joint: benchmarked float configurations match the dense formulas", B,
+                   HOSM_TEST_BACKENDS) {
+    check_joint_float<hessian::low_rank<20>, B>(100, 10);
+    check_joint_float<hessian::low_rank<20>, B>(100, 256);
+    check_joint_float<hessian::low_rank<20>, B>(784, 3);
+    check_joint_float<hessian::diagonal, B>(100, 10);
+    check_joint_float<hessian::diagonal, B>(100, 256);
+}

@@ -256,3 +256,37 @@ TEST_CASE("optim::adam: bad arguments raise hosm::error naming them") {
     CHECK_THROWS_WITH_AS(opt.restore(-1, m.data(), m.data(), 4), doctest::Contains("'step_count'"),
                          hosm::error);
 }
+
+#if !defined(__CUDACC__)  // host memory below
+TEST_CASE("optim::adam: the benchmarked size, misaligned, equals the update formula") {
+    // the parameter count of the D = 100 DSM network (100 -> 256 -> 256 -> 100),
+    // one entry past an aligned start: vector chunks, the padded tail and
+    // AdamW against the formula in double (float: a few ulp of the step)
+    using T = float;
+    const index_t n = 117604;
+    std::mt19937 gen(13);
+    std::normal_distribution<float> nd;
+    std::vector<T> pbuf(n + 1), gbuf(n + 1);
+    for (auto& x : pbuf) x = nd(gen);
+    const T before = pbuf[0];
+    std::vector<double> p(pbuf.begin() + 1, pbuf.end()), m(n, 0.0), v(n, 0.0);
+    const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.01;
+    optim::adam<T, backend::cpp> opt({.lr = T(lr), .weight_decay = T(wd)});
+    for (int t = 1; t <= 3; ++t) {
+        for (auto& x : gbuf) x = nd(gen);
+        opt.step(pbuf.data() + 1, gbuf.data() + 1, n);
+        for (index_t i = 0; i < n; ++i) {
+            const double g = gbuf[std::size_t(i + 1)];
+            m[std::size_t(i)] = b1 * m[std::size_t(i)] + (1 - b1) * g;
+            v[std::size_t(i)] = b2 * v[std::size_t(i)] + (1 - b2) * g * g;
+            const double mh = m[std::size_t(i)] / (1 - std::pow(b1, t)), vh = v[std::size_t(i)] / (1 - std::pow(b2, t));
+            p[std::size_t(i)] = p[std::size_t(i)] * (1 - lr * wd) - lr * mh / (std::sqrt(vh) + eps);
+        }
+    }
+    double worst = 0;
+    for (index_t i = 0; i < n; ++i)
+        worst = std::max(worst, std::fabs(double(pbuf[std::size_t(i + 1)]) - p[std::size_t(i)]));
+    CHECK(worst <= 1e-5);
+    CHECK(pbuf[0] == before);  // the entry before the range is untouched
+}
+#endif

@@ -108,7 +108,11 @@ TEST_CASE_TEMPLATE("samplers/mala: one step is the ULA proposal with a Metropoli
         const bool expect = std::log(accept.uniform<double>(key, 0)) < log_a;
         CHECK(acc[std::size_t(j)] == int(expect));
         if (expect) {
-            CHECK(xm.col(j) == xu.col(j));  // the proposal is the ULA step, bit for bit
+            // The proposal is the ULA step. ULA's host path draws its normals with a
+            // vectorised Box-Muller that matches stream.normal to a few ulp
+            // (samplers/langevin.hpp), MALA's with stream.normal itself.
+            CHECK((xm.col(j) - xu.col(j)).cwiseAbs().maxCoeff() <=
+                  1e-14 * (1 + xu.col(j).cwiseAbs().maxCoeff()));
             ++n_acc;
         } else {
             CHECK(xm.col(j) == x0.col(j));

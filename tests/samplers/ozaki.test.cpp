@@ -557,7 +557,8 @@ TEST_CASE_TEMPLATE("samplers/ozaki: s2 = 0 gives the ULA step", B, HOSM_TEST_BAC
         ol.step(src, cl);
     }
     const md xu = cu.to_eigen();
-    CHECK(cd.to_eigen() == xu);  // bit for bit
+    // ULA's host normals match stream.normal to a few ulp (samplers/langevin.hpp).
+    CHECK((cd.to_eigen() - xu).cwiseAbs().maxCoeff() <= 1e-14 * xu.cwiseAbs().maxCoeff());
     CHECK((cf.to_eigen() - xu).cwiseAbs().maxCoeff() <= 1e-14 * xu.cwiseAbs().maxCoeff());
     CHECK((cl.to_eigen() - xu).cwiseAbs().maxCoeff() <= 1e-14 * xu.cwiseAbs().maxCoeff());
 }

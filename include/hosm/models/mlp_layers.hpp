@@ -55,6 +55,15 @@
 //       gets random index offset + k, so stacks at distinct offsets of one vector
 //       sharing a stream get independent values (see init_scheme.hpp).
 //
+// On host back ends (B::host_memory) the element-wise steps run as vectorised
+// host kernels instead of the functors (detail/activation_host.hpp: Eigen's
+// SIMD exp / log1p in fixed chunks, so results do not depend on buffer
+// alignment, batch size or thread count; they match the scalar functors to a
+// few ulp), the tangents are scaled column by column (contiguous), and the
+// forward products W a with at most detail::small_gemm_max_n right-hand columns
+// (a small batch) use detail/small_gemm.hpp, which reads W in place instead of
+// repacking it on every call as a blocked GEMM does.
+//
 // Preconditions and checks (hosm::error, naming the function and argument):
 // sizes has >= 2 entries, all >= 1; x.dim == n_0; x finite; dy finite; dy and
 // out counts equal the batch; blocks inside [0, n_L); backward after a forward
@@ -78,6 +87,8 @@
 #include <hosm/core/batch_view.hpp>
 #include <hosm/core/checks.hpp>
 #include <hosm/models/activation.hpp>
+#include <hosm/models/detail/activation_host.hpp>
+#include <hosm/models/detail/small_gemm.hpp>
 #include <hosm/models/init_scheme.hpp>
 #include <hosm/random/stream.hpp>
 
@@ -184,11 +195,29 @@ struct nonfinite_fn {
     }
 };
 
+/// Host: true iff [p, p + n) is all finite, by summing x - x (0 for a finite
+/// x, NaN for NaN and +-inf) in fixed 16-entry Eigen chunks: a vectorised scan
+/// (std::isfinite one entry at a time is not).
+template <class T>
+inline bool all_finite_host(const T* p, index_t n) {
+    using A = Eigen::Array<T, 16, 1>;
+    A acc = A::Zero();
+    index_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const A x = Eigen::Map<const A>(p + i);
+        acc += x - x;
+    }
+    T tail = T(0);
+    for (; i < n; ++i) tail += p[i] - p[i];
+    return acc.sum() + tail == T(0);
+}
+
 /// Throws hosm::error if [p, p + n) (in B's memory) holds a non-finite number.
 template <concepts::Backend B, class T>
 void check_finite_data(const char* where, const char* name, const T* p, index_t n) {
     if constexpr (B::host_memory) {
-        hosm::detail::check_all_finite(where, name, p, n);
+        if (all_finite_host(p, n)) return;
+        hosm::detail::check_all_finite(where, name, p, n);  // names the first bad entry
     } else {
         const index_t bad = backend::transform_reduce_index<B>(n, nonfinite_fn<T>{p}, index_t(0));
         if (bad != 0) hosm::detail::fail(where, "argument '", name, "' has ", bad, " non-finite entries");
@@ -229,7 +258,7 @@ public:
 
     private:
         friend class mlp_layers;
-        vector_type x_, z_, a_, d0_, d1_, t0_, t1_, ones_;
+        vector_type x_, z_, a_, d0_, d1_, t0_, t1_, ones_, fd_;
         index_t count_ = -1;
         index_t ones_filled_ = 0;
     };
@@ -310,8 +339,8 @@ public:
         for (const block& bl : blocks) {
             if (bl.rows == 0 || N == 0) continue;
             const T* W = params + weight_offset(l) + bl.row;
-            backend::gemm<B>(backend::transpose::no, backend::transpose::no, bl.rows, N, in(l),
-                             T(1), W, out(l), prev, in(l), T(0), bl.data, bl.rows);
+            layer_gemm(backend::transpose::no, bl.rows, N, in(l), W, out(l), prev, in(l), T(0),
+                       bl.data, bl.rows);
             backend::for_each_index<B>(N, detail::bias_fn<T>{bl.data, params + bias_offset(l) + bl.row, bl.rows});
         }
     }
@@ -362,9 +391,8 @@ public:
                 backend::gemm<B>(transpose::no, transpose::no, bl.rows, index_t(1), N, T(1), bl.data,
                                  bl.rows, ones, N, T(1), gb + bl.row, bl.rows);
                 if (dA != nullptr)
-                    backend::gemm<B>(transpose::yes, transpose::no, in(l), N, bl.rows, T(1),
-                                     W + bl.row, out(l), bl.data, bl.rows, first ? T(0) : T(1), dA,
-                                     in(l));
+                    layer_gemm(transpose::yes, in(l), N, bl.rows, W + bl.row, out(l), bl.data,
+                               bl.rows, first ? T(0) : T(1), dA, in(l));
                 first = false;
             }
             if (first && dA != nullptr)  // no rows given: dL/dy = 0
@@ -375,7 +403,15 @@ public:
             const index_t o = out(l), i = in(l);
             T* z = raw(ws.z_) + hidden_offsets_[static_cast<std::size_t>(l)] * N;
             visit_activation(act_, [&](auto tag) {
-                backend::for_each_index<B>(N, detail::mul_derivative_fn<T, decltype(tag)>{cur, z, o});
+                using A = decltype(tag);
+                if constexpr (B::host_memory) {
+                    T* d = cur;
+                    backend::for_each_index<B>(N, [=](index_t j) {
+                        detail::host_mul_derivative<A>(z + j * o, d + j * o, o);
+                    });
+                } else {
+                    backend::for_each_index<B>(N, detail::mul_derivative_fn<T, A>{cur, z, o});
+                }
             });
             const T* prev = l > 0 ? raw(ws.a_) + hidden_offsets_[static_cast<std::size_t>(l - 1)] * N
                                   : raw(ws.x_);
@@ -385,8 +421,7 @@ public:
                              T(1), grads + bias_offset(l), o);
             T* dst = l > 0 ? nxt : dx.data;
             if (dst != nullptr)
-                backend::gemm<B>(transpose::yes, transpose::no, i, N, o, T(1),
-                                 params + weight_offset(l), o, cur, o, T(0), dst, i);
+                layer_gemm(transpose::yes, i, N, o, params + weight_offset(l), o, cur, o, T(0), dst, i);
             std::swap(cur, nxt);
         }
     }
@@ -465,11 +500,19 @@ private:
         for (index_t l = 0; l + 1 < depth() && N > 0; ++l) {
             T* z = raw(ws.z_) + hidden_offsets_[static_cast<std::size_t>(l)] * N;
             T* a = raw(ws.a_) + hidden_offsets_[static_cast<std::size_t>(l)] * N;
-            backend::gemm<B>(backend::transpose::no, backend::transpose::no, out(l), N, in(l), T(1),
-                             params + weight_offset(l), out(l), prev, in(l), T(0), z, out(l));
+            layer_gemm(backend::transpose::no, out(l), N, in(l), params + weight_offset(l), out(l), prev,
+                       in(l), T(0), z, out(l));
             visit_activation(act_, [&](auto tag) {
-                backend::for_each_index<B>(
-                    N, detail::bias_activation_fn<T, decltype(tag)>{z, a, params + bias_offset(l), out(l)});
+                using A = decltype(tag);
+                const T* b = params + bias_offset(l);
+                const index_t o = out(l);
+                if constexpr (B::host_memory) {
+                    backend::for_each_index<B>(N, [=](index_t j) {
+                        detail::host_bias_activation<A>(z + j * o, a + j * o, b, o);
+                    });
+                } else {
+                    backend::for_each_index<B>(N, detail::bias_activation_fn<T, A>{z, a, b, o});
+                }
             });
             prev = a;
         }
@@ -501,28 +544,89 @@ private:
         detail::grow(ws.t1_, max_hidden_ * M);
         T* cur = raw(ws.t0_);
         T* nxt = raw(ws.t1_);
+        if constexpr (B::host_memory) detail::grow(ws.fd_, max_hidden_ * N);
         visit_activation(act_, [&](auto tag) {
             using A = decltype(tag);
             const T* z0 = raw(ws.z_);
             if (V == nullptr) {
-                backend::for_each_index<B>(
-                    N, detail::identity_tangent_fn<T, A>{cur, params + weight_offset(0), z0, out(0), D});
+                if constexpr (B::host_memory)
+                    host_identity_tangents<A>(cur, params + weight_offset(0), z0, out(0), D, N, ws);
+                else
+                    backend::for_each_index<B>(
+                        N, detail::identity_tangent_fn<T, A>{cur, params + weight_offset(0), z0, out(0), D});
             } else {
                 backend::gemm<B>(transpose::no, transpose::no, out(0), M, D, T(1),
                                  params + weight_offset(0), out(0), V, D, T(0), cur, out(0));
-                backend::for_each_index<B>(N, detail::tangent_scale_fn<T, A>{cur, z0, out(0), K});
+                scale_tangents<A>(cur, z0, out(0), K, N, ws);
             }
             for (index_t l = 1; l + 1 < L; ++l) {
                 backend::gemm<B>(transpose::no, transpose::no, out(l), M, in(l), T(1),
                                  params + weight_offset(l), out(l), cur, in(l), T(0), nxt, out(l));
                 const T* z = raw(ws.z_) + hidden_offsets_[static_cast<std::size_t>(l)] * N;
-                backend::for_each_index<B>(N, detail::tangent_scale_fn<T, A>{nxt, z, out(l), K});
+                scale_tangents<A>(nxt, z, out(l), K, N, ws);
                 std::swap(cur, nxt);
             }
         });
         const index_t l = L - 1;
         backend::gemm<B>(transpose::no, transpose::no, rows, M, in(l), T(1),
                          params + weight_offset(l) + row, out(l), cur, in(l), T(0), result.data, rows);
+    }
+
+    /// C = beta C + op(A) Bm (op(A) m x k, Bm k x n, beta 0 or 1): a layer's product.
+    /// Host back ends, op(A) = A, n <= small_gemm_max_n: detail/small_gemm.hpp; else backend::gemm.
+    void layer_gemm(backend::transpose ta, index_t m, index_t n, index_t k, const T* A, index_t lda,
+                    const T* Bm, index_t ldb, T beta, T* C, index_t ldc) const {
+        if constexpr (B::host_memory) {
+            // W a for a small batch (W^T dz stays with backend::gemm: reading W^T in
+            // place needs a reduction per entry, no faster than Eigen's packing)
+            if (ta == backend::transpose::no && n <= detail::small_gemm_max_n) {
+                if (m == 0 || n == 0) return;
+                auto rows = [](index_t blocks, auto f) { backend::for_each_index<B>(blocks, f); };
+                detail::small_gemm_nn(m, n, k, A, lda, Bm, ldb, beta, C, ldc, rows);
+                return;
+            }
+        }
+        backend::gemm<B>(ta, backend::transpose::no, m, n, k, T(1), A, lda, Bm, ldb, beta, C, ldc);
+    }
+
+    /// Host: fd = f'(z) for all N samples (rows each) into ws.fd_.
+    template <class A>
+    const T* host_derivatives(const T* z, index_t rows, index_t N, workspace& ws) const {
+        T* fd = raw(ws.fd_);
+        backend::for_each_index<B>(N, [=](index_t j) {
+            detail::host_derivative<A>(z + j * rows, fd + j * rows, rows);
+        });
+        return fd;
+    }
+
+    /// Tangents of every sample (K columns of `rows`) scaled row-wise by f'(z_j).
+    template <class A>
+    void scale_tangents(T* t, const T* z, index_t rows, index_t K, index_t N, workspace& ws) const {
+        if constexpr (B::host_memory) {
+            using arr = Eigen::Array<T, Eigen::Dynamic, 1>;
+            const T* fd = host_derivatives<A>(z, rows, N, ws);
+            backend::for_each_index<B>(N, [=](index_t j) {
+                const Eigen::Map<const arr> f(fd + j * rows, rows);
+                T* tj = t + j * K * rows;
+                for (index_t k = 0; k < K; ++k) Eigen::Map<arr>(tj + k * rows, rows) *= f;
+            });
+        } else {
+            backend::for_each_index<B>(N, detail::tangent_scale_fn<T, A>{t, z, rows, K});
+        }
+    }
+
+    /// Host: adot_0 = diag(f'(z_0j)) W_0 for every sample (rows x D each).
+    template <class A>
+    void host_identity_tangents(T* t, const T* W, const T* z, index_t rows, index_t D, index_t N,
+                                workspace& ws) const {
+        using arr = Eigen::Array<T, Eigen::Dynamic, 1>;
+        const T* fd = host_derivatives<A>(z, rows, N, ws);
+        backend::for_each_index<B>(N, [=](index_t j) {
+            const Eigen::Map<const arr> f(fd + j * rows, rows);
+            T* tj = t + j * D * rows;
+            for (index_t k = 0; k < D; ++k)
+                Eigen::Map<arr>(tj + k * rows, rows) = f * Eigen::Map<const arr>(W + k * rows, rows);
+        });
     }
 
     std::vector<index_t> sizes_;

@@ -13,7 +13,10 @@
 //
 // Random numbers: z_t of chain j is stream.normal(key(t, j), k), k = 0..D-1,
 // with key(t, j) = (t << 32) | (first_index + j) (see chains.hpp), so the
-// chains are identical on every back end and for every batching.
+// chains are identical for every batching, bitwise on cpp and omp. On host
+// back ends the update runs 16 chains at a time (detail/langevin_host.hpp:
+// the same Philox bits, Box–Muller with Eigen's SIMD log / cos / sin, so z
+// equals stream.normal to a few ulp; device back ends use ula_fn).
 //
 // API (T float or double, B a back end)
 //   samplers::langevin<T, B> ula(eps, random::stream{seed, id});
@@ -40,6 +43,7 @@
 #include <hosm/core/checks.hpp>
 #include <hosm/random/stream.hpp>
 #include <hosm/samplers/chains.hpp>
+#include <hosm/samplers/detail/langevin_host.hpp>
 #include <hosm/samplers/detail/langevin_kernels.hpp>
 
 namespace hosm::samplers {
@@ -67,9 +71,15 @@ public:
         c.begin_step(where);
         detail::ensure_shape(g_, c.dim(), c.count());
         src.score(c.state(), g_.view());
-        backend::for_each_index<B>(
-            c.count(), detail::ula_fn<T>{c.state(), std::as_const(g_).view(), c.next(), c.status(),
-                                         noise_, c.keys(), eps_ / T(2), std::sqrt(eps_)});
+        if constexpr (B::host_memory) {
+            detail::ula_host<T>(c.state(), std::as_const(g_).view(), c.next(), c.status(), noise_,
+                                c.keys(), eps_ / T(2), std::sqrt(eps_),
+                                [](index_t n, auto f) { backend::for_each_index<B>(n, f); });
+        } else {
+            backend::for_each_index<B>(
+                c.count(), detail::ula_fn<T>{c.state(), std::as_const(g_).view(), c.next(), c.status(),
+                                             noise_, c.keys(), eps_ / T(2), std::sqrt(eps_)});
+        }
         c.commit(where);
     }
 

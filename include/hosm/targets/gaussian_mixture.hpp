@@ -20,6 +20,8 @@
 //       factored by pivoted Cholesky; low_rank_rank() = D.
 //   sampling: k with probability w_k from s.uniform(index, 0), then
 //     x = mu_k + L_k z, z(i) = s.normal(index, i).
+//   batched s1 on host back ends with every Sigma_k diagonal: vectorised across
+//     samples (detail/mixture_score_host.hpp), the same formula to a few ulp.
 //   smoothing: p * N(0, sigma^2 I) = sum_k w_k N(mu_k, Sigma_k + sigma^2 I),
 //     returned by smoothed(sigma) (the exact noisy target of seed 000).
 //   M-density (seed 003 Eq. 4-7): targets::m_density(p, noise::multimeasurement{sigma, M}).
@@ -60,6 +62,7 @@
 #include <hosm/random/stream.hpp>
 #include <hosm/targets/detail/covariance.hpp>
 #include <hosm/targets/detail/mixture.hpp>
+#include <hosm/targets/detail/mixture_score_host.hpp>
 #include <hosm/targets/detail/normals.hpp>
 #include <hosm/targets/detail/target_base.hpp>
 #include <hosm/targets/detail/weights.hpp>
@@ -224,6 +227,22 @@ public:
         v.K = K;
         v.diag = diag_;
         return v;
+    }
+
+    /// Host back ends, every covariance diagonal: s1 of the batch vectorised
+    /// across samples (detail/mixture_score_host.hpp); false (nothing done)
+    /// otherwise. Called by score(x, out) after its checks.
+    bool score_host(batch_view<const T> x, batch_view<T> out) const {
+        if constexpr (B::host_memory) {
+            if (!diag_) return false;
+            detail::mixture_score_diag_host(view(), x, out, [](index_t n, auto f) {
+                backend::for_each_index<B>(n, f);
+            });
+            return true;
+        } else {
+            (void)x, (void)out;
+            return false;
+        }
     }
 
     index_t hessian_workspace() const { return components() + 2 * dim(); }

@@ -8,7 +8,9 @@
 //       (1/N) sum_j [ D2SM-VR_j + gamma DSM-VR_j ] and the gradients in the six outputs.
 //
 // One HOSM_HOST_DEVICE functor per sample (backend::for_each_index<B>), then a
-// B reduction of the per-sample losses (detail::mean_of_samples).
+// B reduction of the per-sample losses (detail::mean_of_samples). For a
+// low-rank s2 on a host back end, run_d2sm's per-sample work is the Gram-matrix
+// kernel of d2sm_low_rank_host.hpp (same formulas, Eigen products).
 #pragma once
 #include <type_traits>
 #include <utility>
@@ -22,6 +24,7 @@
 #include <hosm/hessian/batch.hpp>
 #include <hosm/hessian/operations.hpp>
 #include <hosm/objectives/detail/checks.hpp>
+#include <hosm/objectives/detail/d2sm_low_rank_host.hpp>
 #include <hosm/objectives/detail/dsm_sample.hpp>
 #include <hosm/objectives/detail/psi.hpp>
 
@@ -51,6 +54,30 @@ struct d2sm_fn {
             const T inv_var = T(1) / (sigma * sigma), c = T(2) * scale;
             psi_backward(h, s, zj, inv_var, c, c, G.sample(j), g1.col(j));
             if (gamma != T(0)) dsm_backward(s1.dim, s, zj, sigma, gamma * scale, g1.col(j), true);
+        }
+        return l;
+    }
+};
+
+/// d2sm_fn for a low-rank s2 on host back ends (d2sm_low_rank_host.hpp).
+template <class S, class T>
+struct d2sm_low_rank_host_fn {
+    cref_t<S, T> H;
+    mref_t<S, T> G;
+    batch_view<const T> s1, z;
+    batch_view<T> g1;
+    T sigma, gamma, scale;
+    bool grad;
+
+    T operator()(index_t j) const {
+        const T* s = s1.col(j);
+        const T* zj = z.col(j);
+        const T c = T(2) * scale;
+        T l = d2sm_low_rank_host(H.sample(j), s, zj, sigma, grad, c, c,
+                                 grad ? G.sample(j) : hessian::low_rank_view<T>{}, grad ? g1.col(j) : nullptr);
+        if (gamma != T(0)) {
+            l += gamma * dsm_sample(s1.dim, s, zj, sigma);
+            if (grad) dsm_backward(s1.dim, s, zj, sigma, gamma * scale, g1.col(j), true);
         }
         return l;
     }
@@ -106,9 +133,14 @@ T run_d2sm(const char* where, T sigma, T gamma, batch_view<const T> s1,
         G = hessian::detail::mref(*g2);
     }
     check_finite<B>(where, "z", z);
-    const T loss =
-        mean_of_samples<B, T>(N, d2sm_fn<S, T>{hessian::detail::cref(s2), G, s1, z, g1, sigma,
-                                               gamma, T(1) / static_cast<T>(N), grad});
+    T loss;
+    if constexpr (B::host_memory && hessian::is_low_rank_v<S>)
+        loss = mean_of_samples<B, T>(
+            N, d2sm_low_rank_host_fn<S, T>{hessian::detail::cref(s2), G, s1, z, g1, sigma, gamma,
+                                           T(1) / static_cast<T>(N), grad});
+    else
+        loss = mean_of_samples<B, T>(N, d2sm_fn<S, T>{hessian::detail::cref(s2), G, s1, z, g1, sigma,
+                                                      gamma, T(1) / static_cast<T>(N), grad});
     return finish(where, loss, [&] {
         check_finite<B>(where, "s1", s1);
         check_hessian_finite(where, "s2", s2);

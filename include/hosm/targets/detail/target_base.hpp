@@ -157,6 +157,10 @@ public:
         const std::string where = self().name + std::string("::score");
         check_x(where.c_str(), x);
         noise::detail::check_shape(where.c_str(), "out", out, self().dim(), x.count);
+        // a target may have a batched host kernel (e.g. gaussian_mixture with
+        // diagonal covariances); score_host returns false where it does not apply
+        if constexpr (B::host_memory && requires(const Derived& d) { d.score_host(x, out); })
+            if (self().score_host(x, out)) return;
         backend::for_each_index<B>(x.count, make<score_fn>(self().view(), x, out));
     }
 

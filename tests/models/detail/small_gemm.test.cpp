@@ -1,0 +1,56 @@
+// Tests of hosm/models/detail/small_gemm.hpp: C = beta C + A B for n <= 16
+// columns equals a double Eigen product (float: 1e-5 relative to the largest
+// |A||B| sum; double: 1e-13), for row counts around the packet blocks (tails
+// of fewer than one packet), a strided A (a row slice of a larger weight
+// matrix, as mlp_layers' output blocks use), beta = 0 (NaN in C ignored) and
+// beta = 1, and it is independent of n column by column.
+#include "support/backends.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include <hosm/core/eigen.hpp>
+#include <hosm/models/detail/small_gemm.hpp>
+
+using namespace hosm;
+
+namespace {
+auto sequential = [](index_t n, auto f) {
+    for (index_t b = 0; b < n; ++b) f(b);
+};
+}
+
+TEST_CASE_TEMPLATE("models/detail/small_gemm: equals a double product", T, float, double) {
+    const T tol = std::is_same_v<T, float> ? T(1e-5) : T(1e-13);
+    for (index_t m : {1, 7, 16, 31, 33, 100, 256, 2100})
+        for (index_t n : {1, 3, 8, 10, 16})
+            for (index_t k : {1, 5, 100, 256}) {
+                CAPTURE(m);
+                CAPTURE(n);
+                CAPTURE(k);
+                const index_t lda = m + 3;  // a row slice of a taller matrix
+                const matrix<T> Afull = matrix<T>::Random(lda, k);
+                const matrix<T> Bm = matrix<T>::Random(k, n);
+                const matrix<T> C0 = matrix<T>::Random(m, n);
+                const matrix<double> ref =
+                    Afull.topRows(m).template cast<double>() * Bm.template cast<double>();
+                const double scale =
+                    (Afull.topRows(m).cwiseAbs().template cast<double>() * Bm.cwiseAbs().template cast<double>())
+                        .maxCoeff();
+                matrix<T> C = matrix<T>::Constant(m, n, std::numeric_limits<T>::quiet_NaN());
+                models::detail::small_gemm_nn(m, n, k, Afull.data(), lda, Bm.data(), k, T(0), C.data(), m,
+                                              sequential);
+                CHECK((C.template cast<double>() - ref).cwiseAbs().maxCoeff() <= tol * scale);
+                matrix<T> C1 = C0;
+                models::detail::small_gemm_nn(m, n, k, Afull.data(), lda, Bm.data(), k, T(1), C1.data(), m,
+                                              sequential);
+                CHECK((C1.template cast<double>() - (ref + C0.template cast<double>())).cwiseAbs().maxCoeff() <=
+                      tol * (scale + 1));
+                if (n > 1) {  // column 0 alone gives the same numbers
+                    matrix<T> c(m, 1);
+                    models::detail::small_gemm_nn(m, 1, k, Afull.data(), lda, Bm.data(), k, T(0), c.data(), m,
+                                                  sequential);
+                    CHECK(c.col(0) == C.col(0));
+                }
+            }
+}

@@ -85,6 +85,7 @@
 #include <hosm/concepts/backend.hpp>
 #include <hosm/config.hpp>
 #include <hosm/core/batch_view.hpp>
+#include <hosm/core/all_finite.hpp>
 #include <hosm/core/checks.hpp>
 #include <hosm/models/activation.hpp>
 #include <hosm/models/detail/activation_host.hpp>
@@ -195,22 +196,7 @@ struct nonfinite_fn {
     }
 };
 
-/// Host: true iff [p, p + n) is all finite, by summing x - x (0 for a finite
-/// x, NaN for NaN and +-inf) in fixed 16-entry Eigen chunks: a vectorised scan
-/// (std::isfinite one entry at a time is not).
-template <class T>
-inline bool all_finite_host(const T* p, index_t n) {
-    using A = Eigen::Array<T, 16, 1>;
-    A acc = A::Zero();
-    index_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const A x = Eigen::Map<const A>(p + i);
-        acc += x - x;
-    }
-    T tail = T(0);
-    for (; i < n; ++i) tail += p[i] - p[i];
-    return acc.sum() + tail == T(0);
-}
+using hosm::detail::all_finite_host;  // core/all_finite.hpp
 
 /// Throws hosm::error if [p, p + n) (in B's memory) holds a non-finite number.
 template <concepts::Backend B, class T>

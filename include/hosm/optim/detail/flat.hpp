@@ -26,6 +26,7 @@
 #include <hosm/backend/algorithms.hpp>
 #include <hosm/concepts/backend.hpp>
 #include <hosm/config.hpp>
+#include <hosm/core/all_finite.hpp>
 #include <hosm/core/checks.hpp>
 #include <hosm/core/error.hpp>
 #include <hosm/core/types.hpp>
@@ -54,22 +55,7 @@ inline void check_state_size(const char* where, index_t state_n, index_t n) {
                            " parameters by an earlier call (call reset() to start over)");
 }
 
-/// Host: true iff [p, p + n) is all finite, by summing x - x (0 for a finite
-/// x, NaN for NaN and +-inf) in fixed 16-entry Eigen chunks: a vectorised scan
-/// (std::isfinite one entry at a time is not).
-template <class T>
-inline bool all_finite_host(const T* p, index_t n) {
-    using A = Eigen::Array<T, 16, 1>;
-    A acc = A::Zero();
-    index_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const A x = Eigen::Map<const A>(p + i);
-        acc += x - x;
-    }
-    T tail = T(0);
-    for (; i < n; ++i) tail += p[i] - p[i];
-    return acc.sum() + tail == T(0);
-}
+using hosm::detail::all_finite_host;  // core/all_finite.hpp
 
 template <concepts::Backend B, class T>
 index_t count_non_finite(const T* p, index_t n) {

@@ -25,17 +25,15 @@
 
 #include <hosm/hosm.hpp>
 
+#include "support/gaussian_2d.hpp"
+
 using namespace hosm;
 
 namespace {
 
 template <class T, class B>
 targets::gaussian<T, B> test_target() {
-    vector<T> mu(2);
-    mu << T(0.5), T(-0.3);
-    matrix<T> C(2, 2);
-    C << T(1.0), T(0.5), T(0.5), T(0.8);
-    return targets::gaussian<T, B>(mu, C);
+    return hosm_test::gaussian_2d<T, B>();
 }
 
 config small_config(double sigma = 0.3) {

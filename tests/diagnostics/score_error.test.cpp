@@ -9,6 +9,7 @@
 #include <string>
 
 #include "support/backends.hpp"
+#include "support/errors.hpp"
 
 #include <hosm/backend/batch.hpp>
 #include <hosm/core/eigen.hpp>
@@ -22,14 +23,7 @@
 using namespace hosm;
 
 namespace {
-std::string message_of(auto&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
-}
+using hosm_test::message_of;
 bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 
 /// N(0, [[2, 1], [1, 2]]): P = (1/3) [[2, -1], [-1, 2]], s2 = -P.

@@ -45,6 +45,8 @@
 #include <hosm/train/model_source.hpp>
 #include <hosm/train/trainer.hpp>
 
+#include "support/gaussian_2d.hpp"
+
 using namespace hosm;
 using hosm_test::temp_dir;
 
@@ -52,11 +54,7 @@ namespace {
 
 template <class T, class B>
 targets::gaussian<T, B> test_target() {
-    vector<T> mu(2);
-    mu << T(0.5), T(-0.3);
-    matrix<T> C(2, 2);
-    C << T(1.0), T(0.5), T(0.5), T(0.8);
-    return targets::gaussian<T, B>(mu, C);
+    return hosm_test::gaussian_2d<T, B>();
 }
 
 train::options quiet(index_t steps, double lr = 5e-3, index_t batch = 96) {

@@ -23,6 +23,7 @@
 #include <hosm/tweedie/denoise.hpp>
 
 #include "support/backends.hpp"
+#include "support/errors.hpp"
 
 using namespace hosm;
 using Mat = Eigen::MatrixXd;
@@ -30,14 +31,7 @@ using Vec = Eigen::VectorXd;
 
 namespace {
 
-std::string message_of(auto&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
-}
+using hosm_test::message_of;
 
 double noise(int i) { return std::sin(12.9898 * i + 78.233 * std::cos(0.37 * i)); }
 

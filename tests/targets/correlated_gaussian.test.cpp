@@ -48,8 +48,9 @@ TEST_CASE("targets/factor_gaussian: diag(psi) + W W^T as documented; s2 is diago
     // W = first k Haar columns scaled by sqrt(c_j): W^T W = diag(c), so the
     // off-diagonal of S is (Q_k diag(c) Q_k^T) off the diagonal, and
     // S - diag(psi) has exactly the eigenvalues c_j (and D - k zeros)
+    const auto psi = [&](index_t i) { return std::pow(10.0, -std::log10(5.0) * double(i) / double(D - 1)); };
     md L = S;
-    for (index_t i = 0; i < D; ++i) L(i, i) -= std::pow(10.0, -std::log10(5.0) * double(i) / double(D - 1));
+    for (index_t i = 0; i < D; ++i) L(i, i) -= psi(i);
     Eigen::SelfAdjointEigenSolver<md> eig(L, Eigen::EigenvaluesOnly);
     for (index_t i = 0; i < D - k; ++i) CHECK(std::abs(eig.eigenvalues()(i)) < 1e-12);
     for (index_t j = 0; j < k; ++j)
@@ -57,8 +58,7 @@ TEST_CASE("targets/factor_gaussian: diag(psi) + W W^T as documented; s2 is diago
     // s2 = -S^-1 = diag(alpha) + PSD of rank k exactly (Woodbury): removing
     // the diagonal -1/psi leaves a PSD matrix of rank k
     md N = -S.inverse();
-    for (index_t i = 0; i < D; ++i)
-        N(i, i) += 1.0 / std::pow(10.0, -std::log10(5.0) * double(i) / double(D - 1));
+    for (index_t i = 0; i < D; ++i) N(i, i) += 1.0 / psi(i);
     Eigen::SelfAdjointEigenSolver<md> eN(N, Eigen::EigenvaluesOnly);
     const double top = eN.eigenvalues()(D - 1);
     CHECK(top > 0.1);

@@ -110,7 +110,9 @@
 // usage: table1 [--steps N] [--steps-mix N] [--seeds K] [--cells LIST] [--sigmas LIST]
 //               [--width W] [--batch N] [--test N] [--lr X] [--gamma X] [--jobs J]
 //               [--out FILE] [--quick] [--gaussian factor|rotated] [--factors K]
-//               [--coupling staged|joint|detach|oracle] [--s1-steps N]
+//               [--coupling staged|joint|detach|oracle] [--s1-steps N] [--mix-scale F]
+//   --mix-scale  multiplies every logistic scale of mol50 / mol80 (default 1, the
+//             documented generator; < 1 is a sharper mixture, for diagnostics)
 //   --cells   comma-separated prefixes of cell names, e.g. gauss, mol50,
 //             gauss:lr30 (default: all)
 //   --quick   --steps 100 --steps-mix 200 --s1-steps 200 --seeds 1 --test 1000 (a smoke run)
@@ -172,6 +174,7 @@ struct options {
     index_t factors = 30;
     std::string coupling = "staged";  // staged (recorded) | joint | detach | oracle (diagnostics)
     index_t s1_steps = 16000;        // stage 1 of --coupling staged
+    double mix_scale = 1.0;          // multiplies the mixtures' logistic scales
 };
 
 // ------------------------------------------------------------------ helpers
@@ -512,6 +515,7 @@ options parse(int argc, char** argv) {
         else if (a == "--factors") o.factors = std::stol(next());
         else if (a == "--coupling") o.coupling = next();
         else if (a == "--s1-steps") o.s1_steps = std::stol(next());
+        else if (a == "--mix-scale") o.mix_scale = std::stod(next());
         else if (a == "--cells") o.cells = split(next());
         else if (a == "--sigmas") {
             o.sigmas.clear();
@@ -526,7 +530,7 @@ options parse(int argc, char** argv) {
             std::printf("usage: table1 [--steps N] [--steps-mix N] [--seeds K] [--cells LIST] "
                         "[--sigmas LIST] [--width W] [--batch N] [--test N] [--lr X] [--gamma X] "
                         "[--out FILE] [--quick] [--gaussian factor|rotated] [--factors K] "
-                        "[--coupling staged|joint|detach|oracle] [--s1-steps N]\n");
+                        "[--coupling staged|joint|detach|oracle] [--s1-steps N] [--mix-scale F]\n");
             std::exit(0);
         } else {
             throw hosm::error("table1: unknown option " + a + " (try --help)");
@@ -536,6 +540,8 @@ options parse(int argc, char** argv) {
         throw hosm::error("table1: --gaussian must be factor or rotated, got " + o.gaussian);
     if (o.coupling != "joint" && o.coupling != "staged" && o.coupling != "detach" && o.coupling != "oracle")
         throw hosm::error("table1: --coupling must be joint, staged, detach or oracle, got " + o.coupling);
+    if (!(o.mix_scale > 0) || !std::isfinite(o.mix_scale))
+        throw hosm::error("table1: --mix-scale must be finite and > 0, got " + std::to_string(o.mix_scale));
     if (o.s1_steps < 1) throw hosm::error("table1: --s1-steps must be >= 1, got " + std::to_string(o.s1_steps));
     if (o.steps < 1 || o.steps_mix < 1 || o.seeds < 1 || o.width < 1 || o.batch < 1 || o.test < 1 || o.jobs < 1)
         throw hosm::error("table1: steps, seeds, width, batch and test must be >= 1");
@@ -567,8 +573,15 @@ int main(int argc, char** argv) try {
                                          ? targets::factor_gaussian_covariance(100, o.factors, o.target_seed)
                                          : targets::correlated_gaussian_covariance(100, o.target_seed);
     const targets::gaussian<T, B> gauss(vector<T>::Zero(100), gauss_cov.cast<T>());
-    const auto mol50 = targets::random_mixture_of_logistics<T, B>(50, 20, o.target_seed);
-    const auto mol80 = targets::random_mixture_of_logistics<T, B>(80, 20, o.target_seed);
+    // --mix-scale f multiplies every logistic scale (f = 1: the documented generator)
+    auto mixture = [&](index_t dim) {
+        const auto m = targets::random_mixture_of_logistics<T, B>(dim, 20, o.target_seed);
+        if (o.mix_scale == 1.0) return m;
+        return targets::mixture_of_logistics<T, B>(m.weights(), m.locations(),
+                                                   (m.scales() * static_cast<T>(o.mix_scale)).eval());
+    };
+    const auto mol50 = mixture(50);
+    const auto mol80 = mixture(80);
     const random::stream test_stream{o.target_seed, 0x54455354u};  // "TEST"
     std::map<std::string, hosm::batch<T, B>> xtest;
     xtest.emplace("gauss", hosm::batch<T, B>(100, o.test));

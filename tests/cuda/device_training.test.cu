@@ -36,6 +36,7 @@
 #include <hosm/models/mlp_score.hpp>
 #include <hosm/noise/gaussian.hpp>
 #include <hosm/objectives/d2sm.hpp>
+#include <hosm/objectives/d2sm_centered.hpp>
 #include <hosm/objectives/d2sm_vr.hpp>
 #include <hosm/objectives/dsm.hpp>
 #include <hosm/objectives/dsm_vr.hpp>
@@ -193,7 +194,8 @@ struct objective_result {
     std::vector<std::vector<T>> grads;
 };
 
-/// loss_and_gradient of d2sm, joint, d2sm_vr and joint_vr with structure S on B.
+/// loss_and_gradient of d2sm, joint, d2sm_vr, joint_vr, d2sm_centered and d2sm_centered_vr
+/// with structure S on B.
 template <class S, class B>
 objective_result<double> run_objectives() {
     using T = double;
@@ -234,6 +236,16 @@ objective_result<double> run_objectives() {
                                           s1m.view(), s1c.view(), s2p, s2m, s2c, z.view(),
                                           g1p.view(), g1m.view(), g1c.view(), g2p, g2m, g2c),
          true);
+    // centred D2SM(-VR): s1 is a given constant, only the s2 gradients exist
+    r.losses.push_back(objectives::loss_and_gradient<B>(objectives::d2sm_centered<T>(sigma),
+                                                        s1p.view(), s2p, z.view(), g2p));
+    r.grads.push_back(flat(g2p));
+    r.losses.push_back(objectives::loss_and_gradient<B>(objectives::d2sm_centered_vr<T>(sigma),
+                                                        s1p.view(), s1m.view(), s2p, s2m, s2c,
+                                                        z.view(), g2p, g2m, g2c));
+    r.grads.push_back(flat(g2p));
+    r.grads.push_back(flat(g2m));
+    r.grads.push_back(flat(g2c));
     r.losses.push_back(objectives::loss<B>(objectives::joint<T>(sigma, gamma), s1p.view(), s2p,
                                            z.view()));
     return r;

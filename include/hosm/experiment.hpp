@@ -27,9 +27,14 @@
 //   Order      order<1> (s1 is trained) or order<2> (s1 and s2); it must equal
 //              the objective's train::step_policy<Objective>::order.
 //   Objective  one with a train::step_policy (dsm, dsm_vr, kth_order<1> for
-//              order<1>; d2sm, d2sm_vr, joint, joint_vr, kth_order<2> for
-//              order<2>), value type T; built from config.sigma (and
-//              config.gamma for the joint objectives).
+//              order<1>; d2sm, d2sm_vr, joint, joint_vr for order<2>) that
+//              trains s1, value type T; built from config.sigma (and
+//              config.gamma for the joint objectives). The objectives that
+//              take s1 as GIVEN (kth_order<2>, d2sm_centered, d2sm_centered_vr:
+//              step_policy<...>::trains_s1 is false) are refused: an experiment
+//              trains one objective from a fresh model, so they would fit s2
+//              about an untrained s1. Run them with train::trainer after a
+//              DSM / DSM-VR trainer on the same model (tests/train/trainer.test.cpp).
 //   Sampler    a sampler of hosm/samplers rebound to Backend, constructed as
 //              Sampler(config.step_size, random::stream{config.seed, "CHAN"});
 //              it must model concepts::Sampler for train::model_source<Model>.
@@ -218,7 +223,7 @@ concept ExperimentAxes =
     requires { model_factory<rebind_backend_t<Model, Backend>>::make(index_t(1), config{}, random::stream{}); } &&
     detail::GaussianNoiseKernel<Noise, typename rebind_backend_t<Model, Backend>::value_type> &&
     requires { Order::value; } && train::HasStepPolicy<Objective> &&
-    (train::step_policy<Objective>::order == Order::value) &&
+    (train::step_policy<Objective>::order == Order::value) && train::step_policy<Objective>::trains_s1 &&
     train::TrainableWith<Objective, rebind_backend_t<Model, Backend>> &&
     detail::Rebindable<Sampler, Backend> &&
     concepts::Sampler<rebind_backend_t<Sampler, Backend>,
@@ -267,17 +272,21 @@ struct experiment {
     static_assert(train::HasStepPolicy<Objective>,
                   "hosm: experiment<..., Objective, ...>: the trainer has no step policy for "
                   "Objective; use objectives::dsm, dsm_vr, kth_order<1> (order<1>) or d2sm, d2sm_vr, "
-                  "joint, joint_vr, kth_order<2> (order<2>)");
+                  "joint, joint_vr (order<2>)");
     using objective_type = Objective;
     static_assert(std::is_same_v<typename Objective::value_type, T>,
                   "hosm: experiment: the objective's value type differs from the model's");
     static_assert(train::step_policy<Objective>::order == score_order,
                   "hosm: experiment: order<K> differs from the objective's order (dsm, dsm_vr and "
                   "kth_order<1> train s1: order<1>; d2sm, joint and their VR forms train s2: order<2>)");
+    static_assert(train::step_policy<Objective>::trains_s1,
+                  "hosm: experiment<..., Objective, ...>: Objective takes s1 as given (kth_order<2>, "
+                  "d2sm_centered, d2sm_centered_vr) and an experiment starts from a fresh model; train "
+                  "s1 first with train::trainer and DSM / DSM-VR, then this objective with another "
+                  "train::trainer on the same model");
     static_assert(train::TrainableWith<Objective, model_type>,
                   "hosm: experiment: the model lacks the passes the objective needs (s1 objectives: "
-                  "forward_s1/backward_s1; s2 objectives: forward/backward/make_s2; kth_order<2>: a "
-                  "hessian::diagonal model)");
+                  "forward_s1/backward_s1; s2 objectives: forward/backward/make_s2)");
 
     static_assert(detail::Rebindable<Sampler, Backend>,
                   "hosm: experiment<..., Sampler, ...>: Sampler is not on Backend and "

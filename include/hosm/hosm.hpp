@@ -87,6 +87,7 @@
 
 // objectives
 #include <hosm/objectives/d2sm.hpp>
+#include <hosm/objectives/d2sm_centered.hpp>
 #include <hosm/objectives/d2sm_vr.hpp>
 #include <hosm/objectives/dsm.hpp>
 #include <hosm/objectives/dsm_vr.hpp>

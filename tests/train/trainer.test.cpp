@@ -14,7 +14,11 @@
 // case runs in well under a second of CPU.
 //  - DSM, DSM-VR learn s1; joint, joint-VR learn s1 and s2 (full structure);
 //    DSM on a data matrix (minibatches drawn from 4000 fixed samples);
-//    k-th order (K = 2, diagonal) learns diag s2 given an s1 trained by DSM.
+//    k-th order (K = 2, diagonal) learns diag s2 given an s1 trained by DSM;
+//    centred D2SM and D2SM-VR learn the full s2 given an s1 trained by DSM-VR
+//    and leave s1's network bitwise unchanged.
+//  - step policies: the stacked VR pass (3N columns) gives the parameter
+//    gradient of three separate passes, for joint-VR and centred D2SM-VR.
 //  - checkpoint: 30 uninterrupted steps == 15 steps, save, load into a fresh
 //    model and trainer, 15 more (parameters, Adam moments, EMA and the loss
 //    history bitwise equal); options.resume does the same; NumPy reads the
@@ -134,6 +138,9 @@ static_assert(train::TrainableWith<objectives::d2sm_vr<float>, mlp_diag_f>);
 static_assert(train::TrainableWith<objectives::kth_order<1, float>, mlp_full_f>);
 static_assert(train::TrainableWith<objectives::kth_order<2, float>, mlp_diag_f>);
 static_assert(!train::TrainableWith<objectives::kth_order<2, float>, mlp_full_f>);
+static_assert(train::TrainableWith<objectives::d2sm_centered<float>, mlp_full_f>);
+static_assert(train::TrainableWith<objectives::d2sm_centered_vr<float>, mlp_diag_f>);
+static_assert(!train::TrainableWith<objectives::d2sm_centered<float>, models::energy_mlp<float>>);
 static_assert(!train::TrainableWith<objectives::dsm<double>, mlp_full_f>);         // value types differ
 static_assert(!train::TrainableWith<objectives::dsm<float>, models::energy_mlp<float>>);
 static_assert(train::SampleSource<train::data_samples<float>, float, backend::cpp>);
@@ -232,6 +239,32 @@ TEST_CASE_TEMPLATE("train::trainer: DSM on a data matrix, then k-th order (K = 2
     CHECK(std::equal(before.begin(), before.begin() + n1, after.begin()));
 }
 
+TEST_CASE_TEMPLATE("train::trainer: DSM-VR for s1, then centred D2SM(-VR) for s2 about it", B,
+                   HOSM_TEST_BACKENDS) {
+    using T = float;
+    const auto p = test_target<T, B>();
+    const T sigma = 0.3f;
+    const auto q = p.smoothed(sigma);
+    auto check = [&](const auto& obj, const char* name) {
+        auto m = small_model<hessian::full, T, B>();
+        train::trainer t1(m, objectives::dsm_vr<T>(sigma), quiet(800));
+        t1.run(p);
+        const std::vector<T> before = host(m.parameters());
+        train::trainer t2(m, obj, quiet(800));
+        t2.run(p);
+        const auto e = errors(m, q);
+        MESSAGE(std::string(name), ": relative s1 error ", e.s1, ", s2 error ", e.s2);
+        CHECK(e.s1 <= 0.02);
+        CHECK(e.s2 <= 0.05);
+        const std::vector<T> after = host(m.parameters());
+        const index_t n1 = m.network_offset(1);  // net_1 (s1) is not changed
+        CHECK(std::equal(before.begin(), before.begin() + n1, after.begin()));
+        CHECK(!std::equal(before.begin() + n1, before.end(), after.begin() + n1));
+    };
+    check(objectives::d2sm_centered<T>(sigma), "d2sm_centered");
+    check(objectives::d2sm_centered_vr<T>(sigma), "d2sm_centered_vr");
+}
+
 // ----------------------------------------------------------------- step policies
 
 namespace {
@@ -240,16 +273,15 @@ namespace {
 /// model run separately at x + sigma z, x - sigma z and x (a forward for the
 /// outputs, then forward + backward per point), against step_policy::run's
 /// single stacked pass. Equal to rounding (the GEMMs sum over other column counts).
-template <class S, class B>
-void check_vr_gradient() {
+template <class S, class B, class Obj>
+void check_vr_gradient(const Obj& obj) {
     using T = double;
     const index_t D = 3, N = 5;
     models::mlp_score<T, S, B> m({.dim = D, .width = 6, .depth = 2, .rank = 1}, random::stream{8, 0});
     const matrix<T> x = matrix<T>::Random(D, N);
     const random::stream noise{4, 2};
     const std::uint64_t first = 40;
-    const objectives::joint_vr<T> obj(0.2, 0.7);
-    using policy = train::step_policy<objectives::joint_vr<T>>;
+    using policy = train::step_policy<Obj>;
     typename policy::template workspace<decltype(m)> ws;
     const batch<T, B> xb(x);
     m.zero_gradients();
@@ -257,9 +289,9 @@ void check_vr_gradient() {
     const std::vector<T> g_fast = host(m.gradients());
 
     batch<T, B> xp(D, N), z(D, N);
-    noise::gaussian<T>(0.2).perturb<B>(noise, xb.view(), xp.view(), z.view(), first);
+    noise::gaussian<T>(obj.sigma()).perturb<B>(noise, xb.view(), xp.view(), z.view(), first);
     const matrix<T> zh = z.to_eigen();
-    const batch<T, B> xm(matrix<T>(x - 0.2 * zh));
+    const batch<T, B> xm(matrix<T>(x - obj.sigma() * zh));
     const batch<T, B>* pts[3] = {&xp, &xm, &xb};
     std::vector<batch<T, B>> s1, g1;
     std::vector<hessian::batch<S, T, B>> s2, g2;
@@ -270,10 +302,18 @@ void check_vr_gradient() {
         g2.push_back(m.make_s2(N));
         m.forward(pts[k]->view(), s1[k].view(), s2[k]);
     }
-    const T L2 = objectives::loss_and_gradient<B>(
-        obj, std::as_const(s1[0]).view(), std::as_const(s1[1]).view(), std::as_const(s1[2]).view(),
-        s2[0], s2[1], s2[2], std::as_const(z).view(), g1[0].view(), g1[1].view(), g1[2].view(), g2[0],
-        g2[1], g2[2]);
+    T L2;
+    if constexpr (std::is_same_v<Obj, objectives::d2sm_centered_vr<T>>) {  // s1 given: g1 = 0
+        for (auto& g : g1) g = batch<T, B>(D, N, T(0));
+        L2 = objectives::loss_and_gradient<B>(obj, std::as_const(s1[0]).view(),
+                                              std::as_const(s1[1]).view(), s2[0], s2[1], s2[2],
+                                              std::as_const(z).view(), g2[0], g2[1], g2[2]);
+    } else {
+        L2 = objectives::loss_and_gradient<B>(
+            obj, std::as_const(s1[0]).view(), std::as_const(s1[1]).view(),
+            std::as_const(s1[2]).view(), s2[0], s2[1], s2[2], std::as_const(z).view(), g1[0].view(),
+            g1[1].view(), g1[2].view(), g2[0], g2[1], g2[2]);
+    }
     CHECK(L == doctest::Approx(L2).epsilon(1e-12));
     m.zero_gradients();
     for (int k = 0; k < 3; ++k) {
@@ -309,9 +349,15 @@ void check_runs(const Obj& obj) {
 
 TEST_CASE_TEMPLATE("train::step_policy: the stacked VR pass gives the gradient of separate passes", B,
                    HOSM_TEST_BACKENDS) {
-    check_vr_gradient<hessian::full, B>();
-    check_vr_gradient<hessian::diagonal, B>();
-    check_vr_gradient<hessian::low_rank<1>, B>();
+    using T = double;
+    const objectives::joint_vr<T> joint(0.2, 0.7);
+    check_vr_gradient<hessian::full, B>(joint);
+    check_vr_gradient<hessian::diagonal, B>(joint);
+    check_vr_gradient<hessian::low_rank<1>, B>(joint);
+    const objectives::d2sm_centered_vr<T> centred(0.2);
+    check_vr_gradient<hessian::full, B>(centred);
+    check_vr_gradient<hessian::diagonal, B>(centred);
+    check_vr_gradient<hessian::low_rank<1>, B>(centred);
 }
 
 TEST_CASE_TEMPLATE("train::step_policy: every objective runs with every structure it supports", B,
@@ -327,6 +373,9 @@ TEST_CASE_TEMPLATE("train::step_policy: every objective runs with every structur
     check_runs<objectives::joint<T>, hessian::full, B>(objectives::joint<T>(s, 1.0));
     check_runs<objectives::joint_vr<T>, hessian::low_rank<2>, B>(objectives::joint_vr<T>(s, 1.0));
     check_runs<objectives::kth_order<2, T>, hessian::diagonal, B>(objectives::kth_order<2, T>(s));
+    check_runs<objectives::d2sm_centered<T>, hessian::low_rank<2>, B>(objectives::d2sm_centered<T>(s));
+    check_runs<objectives::d2sm_centered_vr<T>, hessian::diagonal, B>(
+        objectives::d2sm_centered_vr<T>(s));
 }
 
 // ----------------------------------------------------------------- checkpoints

@@ -12,6 +12,8 @@
 //   objectives::d2sm<T>, joint<T>      x~                        s1, s2  2
 //   objectives::d2sm_vr<T>, joint_vr<T> x + sigma z, x - sigma z, x  s1, s2  2
 //   objectives::kth_order<2, T>        x~                        s1, diag s2 (s2 trained)  2
+//   objectives::d2sm_centered<T>       x~                        s1, s2 (s2 trained)  2
+//   objectives::d2sm_centered_vr<T>    x + sigma z, x - sigma z, x  s1, s2 (s2 trained)  2
 //
 // step_policy<Objective> is specialized for each; the trainer calls
 //
@@ -25,6 +27,10 @@
 //
 // Each policy also gives
 //   static constexpr int order            the highest score order it trains
+//   static constexpr bool trains_s1       false for the objectives that take s1
+//                                         as given (kth_order<2>, d2sm_centered,
+//                                         d2sm_centered_vr): they need an s1
+//                                         trained before them
 //   static constexpr const char* name
 //   template <class M> static constexpr bool supports   M has the passes it needs
 //                                         (train/model_concepts.hpp)
@@ -42,6 +48,13 @@
 // model. It needs a model with structure hessian::diagonal. Higher orders need
 // models with more score heads than hosm's MLPs have, so they have no policy.
 //
+// The centred D2SM objectives (objectives/d2sm_centered.hpp) likewise take the
+// model's own s1 as GIVEN: the s1 head gets a zero gradient, so with a fresh
+// optimizer (each train::trainer makes its own) and a model whose s1 and s2
+// are separate networks its s1 parameters do not move. Train s1 first (DSM /
+// DSM-VR on the same model), then run them to fit s2 about that s1; they work
+// with every structure.
+//
 // HasStepPolicy<Obj> is true when step_policy<Obj> is specialized;
 // TrainableWith<Obj, M> when, in addition, M has the passes it needs.
 #pragma once
@@ -58,6 +71,7 @@
 #include <hosm/hessian/diagonal.hpp>
 #include <hosm/noise/gaussian.hpp>
 #include <hosm/objectives/d2sm.hpp>
+#include <hosm/objectives/d2sm_centered.hpp>
 #include <hosm/objectives/d2sm_vr.hpp>
 #include <hosm/objectives/dsm.hpp>
 #include <hosm/objectives/dsm_vr.hpp>
@@ -75,6 +89,21 @@ struct step_policy;
 
 namespace detail {
 
+/// Objectives that take s1 as given (its gradient is zero): the centred D2SMs.
+template <class Obj>
+inline constexpr bool s1_given = false;
+template <class T>
+inline constexpr bool s1_given<objectives::d2sm_centered<T>> = true;
+template <class T>
+inline constexpr bool s1_given<objectives::d2sm_centered_vr<T>> = true;
+
+/// g1 for the s1-given objectives: D x n zeros, allocated (zeroed) only when
+/// the shape changes and never written, so it stays zero.
+template <class T, class B>
+void ensure_zero(batch<T, B>& g, index_t dim, index_t n) {
+    if (g.dim() != dim || g.count() != n) g = batch<T, B>(dim, n, T(0));
+}
+
 /// Gaussian perturbation of the clean batch into xt (D x N) and z.
 template <class B, class T>
 void perturb(T sigma, const random::stream& s, batch_view<const T> x, batch_view<T> xt,
@@ -87,6 +116,7 @@ template <class Obj>
 struct s1_plain_policy {
     using T = typename Obj::value_type;
     static constexpr int order = 1;
+    static constexpr bool trains_s1 = true;
     template <class M>
     static constexpr bool supports = FirstOrderModel<M>;
     template <class M>
@@ -116,11 +146,12 @@ struct s1_plain_policy {
     }
 };
 
-/// D2SM / joint (Eq. 13-17): s1 and s2 at x~.
+/// D2SM / joint (Eq. 13-17) and centred D2SM: s1 and s2 at x~.
 template <class Obj>
 struct s2_plain_policy {
     using T = typename Obj::value_type;
     static constexpr int order = 2;
+    static constexpr bool trains_s1 = !s1_given<Obj>;
     template <class M>
     static constexpr bool supports = SecondOrderModel<M>;
     template <class M>
@@ -135,13 +166,20 @@ struct s2_plain_policy {
                  std::uint64_t first, workspace<M>& w) {
         using B = typename M::backend_type;
         const index_t D = x.dim, N = x.count;
-        for (auto* b : {&w.xt, &w.z, &w.s1, &w.g1}) ensure(*b, D, N);
+        for (auto* b : {&w.xt, &w.z, &w.s1}) ensure(*b, D, N);
+        if constexpr (s1_given<Obj>) ensure_zero(w.g1, D, N);
+        else ensure(w.g1, D, N);
         ensure_s2(m, w.s2, N);
         ensure_s2(m, w.g2, N);
         perturb<B>(obj.sigma(), noise, x, w.xt.view(), w.z.view(), first);
         m.forward(std::as_const(w.xt).view(), w.s1.view(), *w.s2);
-        const T L = objectives::loss_and_gradient<B>(obj, std::as_const(w.s1).view(), *w.s2,
-                                                     std::as_const(w.z).view(), w.g1.view(), *w.g2);
+        T L;
+        if constexpr (s1_given<Obj>)  // centred D2SM: s1 is a constant, g1 stays 0
+            L = objectives::loss_and_gradient<B>(obj, std::as_const(w.s1).view(), *w.s2,
+                                                 std::as_const(w.z).view(), *w.g2);
+        else
+            L = objectives::loss_and_gradient<B>(obj, std::as_const(w.s1).view(), *w.s2,
+                                                 std::as_const(w.z).view(), w.g1.view(), *w.g2);
         m.backward(std::as_const(w.g1).view(), *w.g2);
         return L;
     }
@@ -152,6 +190,7 @@ template <class Obj>
 struct s1_vr_policy {
     using T = typename Obj::value_type;
     static constexpr int order = 1;
+    static constexpr bool trains_s1 = true;
     template <class M>
     static constexpr bool supports = FirstOrderModel<M>;
     template <class M>
@@ -181,11 +220,13 @@ struct s1_vr_policy {
     }
 };
 
-/// D2SM-VR / joint-VR (Sec. 4.3): s1, s2 at [x + sigma z, x - sigma z, x], 3N columns.
+/// D2SM-VR / joint-VR (Sec. 4.3) and centred D2SM-VR: s1, s2 at
+/// [x + sigma z, x - sigma z, x], 3N columns.
 template <class Obj>
 struct s2_vr_policy {
     using T = typename Obj::value_type;
     static constexpr int order = 2;
+    static constexpr bool trains_s1 = !s1_given<Obj>;
     template <class M>
     static constexpr bool supports = SecondOrderModel<M>;
     template <class M>
@@ -203,7 +244,8 @@ struct s2_vr_policy {
         const index_t D = x.dim, N = x.count;
         ensure(w.xs, D, 3 * N);
         ensure(w.s1, D, 3 * N);
-        ensure(w.g1, D, 3 * N);
+        if constexpr (s1_given<Obj>) ensure_zero(w.g1, D, 3 * N);
+        else ensure(w.g1, D, 3 * N);
         ensure(w.z, D, N);
         ensure_s2(m, w.s2all, 3 * N);
         ensure_s2(m, w.g2all, 3 * N);
@@ -220,10 +262,16 @@ struct s2_vr_policy {
         for (index_t k = 0; k < 3; ++k) copy_samples(*w.s2all, k * N, *w.s2[k], 0, N);
         auto c1 = [&](index_t k) { return batch_view<const T>(columns(s1, k * N, N)); };
         auto cg = [&](index_t k) { return columns(g1, k * N, N); };
-        const T L = objectives::loss_and_gradient<B>(
-            obj, c1(0), c1(1), c1(2), std::as_const(*w.s2[0]), std::as_const(*w.s2[1]),
-            std::as_const(*w.s2[2]), std::as_const(w.z).view(), cg(0), cg(1), cg(2), *w.g2[0],
-            *w.g2[1], *w.g2[2]);
+        T L;
+        if constexpr (s1_given<Obj>)  // centred D2SM-VR: no s1 at x, no s1 gradient
+            L = objectives::loss_and_gradient<B>(
+                obj, c1(0), c1(1), std::as_const(*w.s2[0]), std::as_const(*w.s2[1]),
+                std::as_const(*w.s2[2]), std::as_const(w.z).view(), *w.g2[0], *w.g2[1], *w.g2[2]);
+        else
+            L = objectives::loss_and_gradient<B>(
+                obj, c1(0), c1(1), c1(2), std::as_const(*w.s2[0]), std::as_const(*w.s2[1]),
+                std::as_const(*w.s2[2]), std::as_const(w.z).view(), cg(0), cg(1), cg(2), *w.g2[0],
+                *w.g2[1], *w.g2[2]);
         for (index_t k = 0; k < 3; ++k) copy_samples(*w.g2[k], 0, *w.g2all, k * N, N);
         m.backward(batch_view<const T>(g1), *w.g2all);
         return L;
@@ -235,6 +283,7 @@ template <class Obj>
 struct kth2_diag_policy {
     using T = typename Obj::value_type;
     static constexpr int order = 2;
+    static constexpr bool trains_s1 = false;  // Theorem 4 given s1
     template <class M>
     static constexpr bool supports = SecondOrderModel<M> &&
                                      std::is_same_v<typename M::structure, hessian::diagonal>;
@@ -298,6 +347,15 @@ struct step_policy<objectives::joint<T, objectives::variance_reduction::antithet
     static constexpr const char* name = "joint_vr";
 };
 template <class T>
+struct step_policy<objectives::d2sm_centered<T>> : detail::s2_plain_policy<objectives::d2sm_centered<T>> {
+    static constexpr const char* name = "d2sm_centered";
+};
+template <class T>
+struct step_policy<objectives::d2sm_centered_vr<T>>
+    : detail::s2_vr_policy<objectives::d2sm_centered_vr<T>> {
+    static constexpr const char* name = "d2sm_centered_vr";
+};
+template <class T>
 struct step_policy<objectives::kth_order<2, T>> : detail::kth2_diag_policy<objectives::kth_order<2, T>> {
     static constexpr const char* name = "kth_order<2> (diagonal)";
 };
@@ -307,6 +365,7 @@ template <class Obj>
 concept HasStepPolicy = requires {
     { step_policy<Obj>::order } -> std::convertible_to<int>;
     { step_policy<Obj>::name } -> std::convertible_to<const char*>;
+    { step_policy<Obj>::trains_s1 } -> std::convertible_to<bool>;
 };
 
 /// Obj has a step policy and M has the model passes it needs.

@@ -135,7 +135,8 @@ class trainer {
     static_assert(HasStepPolicy<Objective>,
                   "hosm: train::trainer<..., Objective>: no train::step_policy for Objective; "
                   "supported: objectives::dsm, dsm_vr, d2sm, d2sm_vr, joint, joint_vr, "
-                  "kth_order<1>, kth_order<2> (see hosm/train/step_policy.hpp)");
+                  "kth_order<1>, kth_order<2>, d2sm_centered, d2sm_centered_vr (see "
+                  "hosm/train/step_policy.hpp)");
     static_assert(TrainableWith<Objective, Model>,
                   "hosm: train::trainer: the model cannot be trained with this objective: the "
                   "value types must agree, s1 objectives need forward_s1/backward_s1, s2 "

@@ -1,6 +1,8 @@
 # Conan 2 recipe for hosm (header-only).
 #
 #   conan create . --build=missing
+#   conan create . --build=missing -nr    (offline: no remote is needed, the
+#                                          recipe has no Conan requirements)
 #
 # hosm's dependencies (Eigen 3.4, xtensor 0.24 + xtl, Random123, CCCL 3 from the
 # CUDA toolkit, OpenMP) are taken from the system, as on Debian 12 with

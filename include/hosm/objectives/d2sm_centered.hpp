@@ -200,28 +200,10 @@ T run_d2sm_centered_vr(const char* where, T sigma, batch_view<const T> sp, batch
     check_sizes(where, D, N);
     check_view<T>(where, "s1_plus", sp, D, N);
     check_view<T>(where, "s1_minus", sm, D, N);
-    check_hessian(where, "s2_plus", s2p, D, N);
-    check_hessian(where, "s2_minus", s2m, D, N);
-    check_hessian(where, "s2_clean", s20, D, N);
     check_view<T>(where, "z", z, D, N);
     const bool grad = g2p != nullptr;
-    mref_t<S, T> Gp{}, Gm{}, G0{};
-    if (grad) {
-        check_hessian(where, "g2_plus", *g2p, D, N, rank_of(s2p));
-        check_hessian(where, "g2_minus", *g2m, D, N, rank_of(s2m));
-        check_hessian(where, "g2_clean", *g20, D, N, rank_of(s20));
-        std::vector<named_view<T>> in{{"s1_plus", sp}, {"s1_minus", sm}, {"z", z}}, out;
-        views_of(in, "s2_plus", s2p);
-        views_of(in, "s2_minus", s2m);
-        views_of(in, "s2_clean", s20);
-        views_of(out, "g2_plus", *g2p);
-        views_of(out, "g2_minus", *g2m);
-        views_of(out, "g2_clean", *g20);
-        check_disjoint<T>(where, in, out);
-        Gp = hessian::detail::mref(*g2p);
-        Gm = hessian::detail::mref(*g2m);
-        G0 = hessian::detail::mref(*g20);
-    }
+    std::vector<named_view<T>> in{{"s1_plus", sp}, {"s1_minus", sm}, {"z", z}}, out;
+    const auto [Gp, Gm, G0] = check_s2_triple(where, D, N, s2p, s2m, s20, g2p, g2m, g20, in, out);
     check_finite<B>(where, "z", z);
     const T loss = mean_of_samples<B, T>(
         N, d2sm_centered_vr_fn<S, T>{hessian::detail::cref(s2p), hessian::detail::cref(s2m),

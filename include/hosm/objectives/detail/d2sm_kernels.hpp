@@ -12,6 +12,7 @@
 // low-rank s2 on a host back end, run_d2sm's per-sample work is the Gram-matrix
 // kernel of d2sm_low_rank_host.hpp (same formulas, Eigen products).
 #pragma once
+#include <array>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -147,6 +148,38 @@ T run_d2sm(const char* where, T sigma, T gamma, batch_view<const T> s1,
     });
 }
 
+/// The s2 triple of the VR objectives at x + sigma z, x - sigma z and x: checks
+/// s2_plus / s2_minus / s2_clean (D x N) and, when g2p is given, their
+/// gradients (same dim, count and rank); appends their views to `in` and
+/// `out`, checks that no output overlaps an input or another output, and
+/// returns the gradients' mutable refs (empty refs without gradients).
+template <class S, class T, class B>
+std::array<mref_t<S, T>, 3> check_s2_triple(const char* where, index_t D, index_t N,
+                                            const hessian::batch<S, T, B>& s2p,
+                                            const hessian::batch<S, T, B>& s2m,
+                                            const hessian::batch<S, T, B>& s20,
+                                            hessian::batch<S, T, B>* g2p,
+                                            hessian::batch<S, T, B>* g2m,
+                                            hessian::batch<S, T, B>* g20,
+                                            std::vector<named_view<T>>& in,
+                                            std::vector<named_view<T>>& out) {
+    check_hessian(where, "s2_plus", s2p, D, N);
+    check_hessian(where, "s2_minus", s2m, D, N);
+    check_hessian(where, "s2_clean", s20, D, N);
+    if (!g2p) return {};
+    check_hessian(where, "g2_plus", *g2p, D, N, rank_of(s2p));
+    check_hessian(where, "g2_minus", *g2m, D, N, rank_of(s2m));
+    check_hessian(where, "g2_clean", *g20, D, N, rank_of(s20));
+    views_of(in, "s2_plus", s2p);
+    views_of(in, "s2_minus", s2m);
+    views_of(in, "s2_clean", s20);
+    views_of(out, "g2_plus", *g2p);
+    views_of(out, "g2_minus", *g2m);
+    views_of(out, "g2_clean", *g20);
+    check_disjoint<T>(where, in, out);
+    return {hessian::detail::mref(*g2p), hessian::detail::mref(*g2m), hessian::detail::mref(*g20)};
+}
+
 template <concepts::Backend B, class S, class T>
 T run_d2sm_vr(const char* where, T sigma, T gamma, batch_view<const T> sp, batch_view<const T> sm,
               batch_view<const T> s0, const hessian::batch<S, T, B>& s2p,
@@ -161,33 +194,17 @@ T run_d2sm_vr(const char* where, T sigma, T gamma, batch_view<const T> sp, batch
     check_view<T>(where, "s1_plus", sp, D, N);
     check_view<T>(where, "s1_minus", sm, D, N);
     check_view<T>(where, "s1_clean", s0, D, N);
-    check_hessian(where, "s2_plus", s2p, D, N);
-    check_hessian(where, "s2_minus", s2m, D, N);
-    check_hessian(where, "s2_clean", s20, D, N);
     check_view<T>(where, "z", z, D, N);
     const bool grad = g2p != nullptr;
-    mref_t<S, T> Gp{}, Gm{}, G0{};
     if (grad) {
         check_view<T>(where, "g1_plus", gp, D, N);
         check_view<T>(where, "g1_minus", gm, D, N);
         check_view<T>(where, "g1_clean", g0, D, N);
-        check_hessian(where, "g2_plus", *g2p, D, N, rank_of(s2p));
-        check_hessian(where, "g2_minus", *g2m, D, N, rank_of(s2m));
-        check_hessian(where, "g2_clean", *g20, D, N, rank_of(s20));
-        std::vector<named_view<T>> in{
-            {"s1_plus", sp}, {"s1_minus", sm}, {"s1_clean", s0}, {"z", z}};
-        std::vector<named_view<T>> out{{"g1_plus", gp}, {"g1_minus", gm}, {"g1_clean", g0}};
-        views_of(in, "s2_plus", s2p);
-        views_of(in, "s2_minus", s2m);
-        views_of(in, "s2_clean", s20);
-        views_of(out, "g2_plus", *g2p);
-        views_of(out, "g2_minus", *g2m);
-        views_of(out, "g2_clean", *g20);
-        check_disjoint<T>(where, in, out);
-        Gp = hessian::detail::mref(*g2p);
-        Gm = hessian::detail::mref(*g2m);
-        G0 = hessian::detail::mref(*g20);
     }
+    std::vector<named_view<T>> in{{"s1_plus", sp}, {"s1_minus", sm}, {"s1_clean", s0}, {"z", z}};
+    std::vector<named_view<T>> out;
+    if (grad) out = {{"g1_plus", gp}, {"g1_minus", gm}, {"g1_clean", g0}};
+    const auto [Gp, Gm, G0] = check_s2_triple(where, D, N, s2p, s2m, s20, g2p, g2m, g20, in, out);
     check_finite<B>(where, "z", z);
     const T loss = mean_of_samples<B, T>(
         N, d2sm_vr_fn<S, T>{hessian::detail::cref(s2p), hessian::detail::cref(s2m),

@@ -149,7 +149,7 @@ models::mlp_score_config config(bool shared) {
 
 template <class T>
 struct model_result {
-    std::vector<T> s1, s2, grads, jacobian, jacobian_diag;
+    std::vector<T> s1, s2, grads, grads_s2, jacobian, jacobian_diag;
 };
 
 template <class S, class T, class B>
@@ -164,13 +164,17 @@ model_result<T> run_model(bool shared) {
     fill(g2, [](index_t k) { return 0.3 * std::cos(0.9 * double(k)); });
     m.zero_gradients();
     m.backward(g1.view(), g2);
+    const std::vector<T> grads =
+        host_copy<B>(thrust::raw_pointer_cast(m.gradients().data()), m.parameter_count());
+    m.zero_gradients();
+    m.backward_s2(g2);  // s1's gradient taken as 0
+    const std::vector<T> grads_s2 =
+        host_copy<B>(thrust::raw_pointer_cast(m.gradients().data()), m.parameter_count());
     hessian::batch<hessian::full, T, B> J(D, N);
     hessian::batch<hessian::diagonal, T, B> Jd(D, N);
     m.jacobian_s1(x.view(), J);
     m.jacobian_s1(x.view(), Jd);
-    return {flat(s1), flat(s2), host_copy<B>(thrust::raw_pointer_cast(m.gradients().data()),
-                                             m.parameter_count()),
-            flat(J), flat(Jd)};
+    return {flat(s1), flat(s2), grads, grads_s2, flat(J), flat(Jd)};
 }
 
 template <class S, class T>
@@ -181,6 +185,7 @@ void check_model(double tol) {
         CHECK(agree(g.s1, c.s1, tol, "s1"));
         CHECK(agree(g.s2, c.s2, tol, "s2"));
         CHECK(agree(g.grads, c.grads, tol, "parameter gradients"));
+        CHECK(agree(g.grads_s2, c.grads_s2, tol, "parameter gradients of backward_s2"));
         CHECK(agree(g.jacobian, c.jacobian, tol, "jacobian_s1 (full)"));
         CHECK(agree(g.jacobian_diag, c.jacobian_diag, tol, "jacobian_s1 (diagonal)"));
     }

@@ -174,6 +174,25 @@ void check_gradients(activation act, bool shared) {
     for (index_t k = 0; k < m.parameter_count(); ++k)
         diff = std::fmax(diff, std::fabs(m.gradients()[k] - full_grad[k]));
     CHECK(diff <= 1e-14);
+
+    // backward_s2 == backward with G1 = 0 (separate networks: net_1's gradients stay 0)
+    const matrix<double> Z1 = matrix<double>::Zero(D, N);
+    m.zero_gradients();
+    m.forward(view(x), view(s1), s2);
+    m.backward(view(Z1), G2);
+    const auto s2_grad = m.gradients();
+    m.zero_gradients();
+    m.forward(view(x), view(s1), s2);
+    m.backward_s2(G2);
+    double diff2 = 0, norm2 = 0;
+    for (index_t k = 0; k < m.parameter_count(); ++k) {
+        diff2 = std::fmax(diff2, std::fabs(m.gradients()[k] - s2_grad[k]));
+        norm2 += s2_grad[k] * s2_grad[k];
+    }
+    CHECK(diff2 <= 1e-14);
+    CHECK(norm2 > 0);
+    if (!shared)
+        for (index_t k = 0; k < m.network_offset(1); ++k) CHECK(m.gradients()[k] == 0.0);
 }
 
 template <class S, class B>
@@ -421,13 +440,17 @@ TEST_CASE_TEMPLATE("models/mlp_score: bad input raises hosm::error", B, HOSM_TES
     CHECK_THROWS_AS(m.jacobian_s1(view(x), J), hosm::error);
     x(2, 1) = 0.25;
 
+    CHECK_THROWS_AS(m.backward_s2(g2), hosm::error);  // no forward
     m.forward_s1(view(x), view(s1));
     CHECK_THROWS_AS(m.backward(view(g1), g2), hosm::error);  // needs s2 in the cache
+    CHECK_THROWS_AS(m.backward_s2(g2), hosm::error);
     m.backward_s1(view(g1));                                 // fine
     m.forward(view(x), view(s1), s2);
     CHECK_THROWS_AS(m.backward(view(g1), wrong_count), hosm::error);
+    CHECK_THROWS_AS(m.backward_s2(wrong_count), hosm::error);
     g2.B_data()[3] = std::numeric_limits<double>::infinity();
     CHECK_THROWS_AS(m.backward(view(g1), g2), hosm::error);
+    CHECK_THROWS_AS(m.backward_s2(g2), hosm::error);
     g2.B_data()[3] = 0;
     g1(0, 0) = std::numeric_limits<double>::quiet_NaN();
     CHECK_THROWS_AS(m.backward(view(g1), g2), hosm::error);

@@ -49,6 +49,8 @@
 //                          dL/dp_k = G_ij + G_ji (i != j), G_ii (i == j)).
 //                          Needs a forward (not forward_s1) of the same batch.
 //   backward_s1(g1)        s2's gradient taken as 0; after forward or forward_s1
+//   backward_s2(g2)        s1's gradient taken as 0 (= backward(0, g2) without
+//                          net_1's backward); after forward
 //   jacobian_s1(x, J, symmetrize = false)
 //                          J_j = ds1/dx at x_j, exact, by forward-mode tangents
 //                          (the "autodiff of s1" baseline of seed 000, Sec. 4.4),
@@ -324,6 +326,26 @@ public:
             nets_[0].backward(p(0), g(0), cspan(&b1, 1), ws_[0]);
             nets_[1].backward(p(1), g(1), cspan(b2.data(), static_cast<std::size_t>(nb2)), ws_[1]);
         }
+    }
+
+    /// backward(0, g2) without the s1 work: s1's gradient is taken as 0 (for the
+    /// objectives that take s1 as given). Backward passes add, so leaving a
+    /// gradient untouched is adding its 0: separate networks run net_2 only
+    /// (net_1's gradients are left as they are); a shared trunk runs the trunk
+    /// with the s2 output rows only.
+    void backward_s2(const s2_batch& g2) {
+        constexpr const char* where = "models::mlp_score::backward_s2";
+        if (cached_ != cache::both)
+            hosm::detail::fail(where, cached_ == cache::s1
+                                          ? "the last pass was forward_s1; backward_s2 needs forward"
+                                          : "no forward pass is cached; call forward first");
+        const index_t N = cached_count_;
+        check_s2(where, "g2", g2, N);
+        std::array<typename layers_type::const_block, 3> b2{};
+        const index_t nb2 = g2_blocks(where, g2, N, b2);
+        using cspan = std::span<const typename layers_type::const_block>;
+        const std::size_t k = cfg_.shared_trunk ? 0 : 1;
+        nets_[k].backward(p(k), g(k), cspan(b2.data(), static_cast<std::size_t>(nb2)), ws_[k]);
     }
 
     void backward_s1(batch_view<const T> g1) {

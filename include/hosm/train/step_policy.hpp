@@ -49,9 +49,10 @@
 // models with more score heads than hosm's MLPs have, so they have no policy.
 //
 // The centred D2SM objectives (objectives/d2sm_centered.hpp) likewise take the
-// model's own s1 as GIVEN: the s1 head gets a zero gradient, so with a fresh
-// optimizer (each train::trainer makes its own) and a model whose s1 and s2
-// are separate networks its s1 parameters do not move. Train s1 first (DSM /
+// model's own s1 as GIVEN: the s1 head gets a zero gradient (a model with
+// backward_s2, as models::mlp_score, skips the s1 network's backward). With a
+// fresh optimizer (each train::trainer makes its own) and separate s1 and s2
+// networks, the s1 parameters therefore do not move. Train s1 first (DSM /
 // DSM-VR on the same model), then run them to fit s2 about that s1; they work
 // with every structure.
 //
@@ -97,11 +98,18 @@ inline constexpr bool s1_given<objectives::d2sm_centered<T>> = true;
 template <class T>
 inline constexpr bool s1_given<objectives::d2sm_centered_vr<T>> = true;
 
-/// g1 for the s1-given objectives: D x n zeros, allocated (zeroed) only when
-/// the shape changes and never written, so it stays zero.
-template <class T, class B>
-void ensure_zero(batch<T, B>& g, index_t dim, index_t n) {
-    if (g.dim() != dim || g.count() != n) g = batch<T, B>(dim, n, T(0));
+/// The backward pass of an s1-given objective (s1's gradient is 0): the
+/// model's backward_s2 where it has one (models::mlp_score: no net_1 work),
+/// else backward with g1 = D x n zeros (allocated, zeroed, only when the shape
+/// changes and never written, so it stays zero).
+template <class M, class T, class B, class H>
+void backward_s1_given(M& m, batch<T, B>& g1, const H& g2, index_t dim, index_t n) {
+    if constexpr (requires { m.backward_s2(g2); }) {
+        m.backward_s2(g2);
+    } else {
+        if (g1.dim() != dim || g1.count() != n) g1 = batch<T, B>(dim, n, T(0));
+        m.backward(std::as_const(g1).view(), g2);
+    }
 }
 
 /// Gaussian perturbation of the clean batch into xt (D x N) and z.
@@ -167,21 +175,23 @@ struct s2_plain_policy {
         using B = typename M::backend_type;
         const index_t D = x.dim, N = x.count;
         for (auto* b : {&w.xt, &w.z, &w.s1}) ensure(*b, D, N);
-        if constexpr (s1_given<Obj>) ensure_zero(w.g1, D, N);
-        else ensure(w.g1, D, N);
+        if constexpr (!s1_given<Obj>) ensure(w.g1, D, N);
         ensure_s2(m, w.s2, N);
         ensure_s2(m, w.g2, N);
         perturb<B>(obj.sigma(), noise, x, w.xt.view(), w.z.view(), first);
         m.forward(std::as_const(w.xt).view(), w.s1.view(), *w.s2);
-        T L;
-        if constexpr (s1_given<Obj>)  // centred D2SM: s1 is a constant, g1 stays 0
-            L = objectives::loss_and_gradient<B>(obj, std::as_const(w.s1).view(), *w.s2,
-                                                 std::as_const(w.z).view(), *w.g2);
-        else
-            L = objectives::loss_and_gradient<B>(obj, std::as_const(w.s1).view(), *w.s2,
-                                                 std::as_const(w.z).view(), w.g1.view(), *w.g2);
-        m.backward(std::as_const(w.g1).view(), *w.g2);
-        return L;
+        if constexpr (s1_given<Obj>) {  // centred D2SM: s1 is a constant
+            const T L = objectives::loss_and_gradient<B>(obj, std::as_const(w.s1).view(), *w.s2,
+                                                         std::as_const(w.z).view(), *w.g2);
+            backward_s1_given(m, w.g1, std::as_const(*w.g2), D, N);
+            return L;
+        } else {
+            const T L = objectives::loss_and_gradient<B>(obj, std::as_const(w.s1).view(), *w.s2,
+                                                         std::as_const(w.z).view(), w.g1.view(),
+                                                         *w.g2);
+            m.backward(std::as_const(w.g1).view(), *w.g2);
+            return L;
+        }
     }
 };
 
@@ -244,8 +254,7 @@ struct s2_vr_policy {
         const index_t D = x.dim, N = x.count;
         ensure(w.xs, D, 3 * N);
         ensure(w.s1, D, 3 * N);
-        if constexpr (s1_given<Obj>) ensure_zero(w.g1, D, 3 * N);
-        else ensure(w.g1, D, 3 * N);
+        if constexpr (!s1_given<Obj>) ensure(w.g1, D, 3 * N);
         ensure(w.z, D, N);
         ensure_s2(m, w.s2all, 3 * N);
         ensure_s2(m, w.g2all, 3 * N);
@@ -253,7 +262,7 @@ struct s2_vr_policy {
             ensure_s2(m, w.s2[static_cast<std::size_t>(k)], N);
             ensure_s2(m, w.g2[static_cast<std::size_t>(k)], N);
         }
-        const batch_view<T> xs = w.xs.view(), s1 = w.s1.view(), g1 = w.g1.view();
+        const batch_view<T> xs = w.xs.view(), s1 = w.s1.view();
         perturb<B>(obj.sigma(), noise, x, columns(xs, 0, N), w.z.view(), first);
         backend::for_each_index<B>(D * N, minus_scaled_fn<T>{x.data, w.z.view().data,
                                                              columns(xs, N, N).data, obj.sigma()});
@@ -261,19 +270,22 @@ struct s2_vr_policy {
         m.forward(batch_view<const T>(xs), s1, *w.s2all);
         for (index_t k = 0; k < 3; ++k) copy_samples(*w.s2all, k * N, *w.s2[k], 0, N);
         auto c1 = [&](index_t k) { return batch_view<const T>(columns(s1, k * N, N)); };
-        auto cg = [&](index_t k) { return columns(g1, k * N, N); };
         T L;
-        if constexpr (s1_given<Obj>)  // centred D2SM-VR: no s1 at x, no s1 gradient
+        if constexpr (s1_given<Obj>) {  // centred D2SM-VR: no s1 at x, no s1 gradient
             L = objectives::loss_and_gradient<B>(
                 obj, c1(0), c1(1), std::as_const(*w.s2[0]), std::as_const(*w.s2[1]),
                 std::as_const(*w.s2[2]), std::as_const(w.z).view(), *w.g2[0], *w.g2[1], *w.g2[2]);
-        else
+        } else {
+            const batch_view<T> g1 = w.g1.view();
+            auto cg = [&](index_t k) { return columns(g1, k * N, N); };
             L = objectives::loss_and_gradient<B>(
                 obj, c1(0), c1(1), c1(2), std::as_const(*w.s2[0]), std::as_const(*w.s2[1]),
                 std::as_const(*w.s2[2]), std::as_const(w.z).view(), cg(0), cg(1), cg(2), *w.g2[0],
                 *w.g2[1], *w.g2[2]);
+        }
         for (index_t k = 0; k < 3; ++k) copy_samples(*w.g2[k], 0, *w.g2all, k * N, N);
-        m.backward(batch_view<const T>(g1), *w.g2all);
+        if constexpr (s1_given<Obj>) backward_s1_given(m, w.g1, std::as_const(*w.g2all), D, 3 * N);
+        else m.backward(std::as_const(w.g1).view(), *w.g2all);
         return L;
     }
 };
@@ -300,7 +312,6 @@ struct kth2_diag_policy {
         using B = typename M::backend_type;
         const index_t D = x.dim, N = x.count;
         for (auto* b : {&w.xt, &w.z, &w.s1}) ensure(*b, D, N);
-        if (w.g1.dim() != D || w.g1.count() != N) w.g1 = batch<T, B>(D, N, T(0));  // stays 0
         ensure_s2(m, w.s2, N);
         ensure_s2(m, w.g2, N);
         perturb<B>(obj.sigma(), noise, x, w.xt.view(), w.z.view(), first);
@@ -309,7 +320,7 @@ struct kth2_diag_policy {
                                                          std::as_const(*w.s2).diagonals()};
         const T L = objectives::loss_and_gradient<B>(obj, x, std::as_const(w.z).view(), scores,
                                                      w.g2->diagonals());
-        m.backward(std::as_const(w.g1).view(), *w.g2);
+        backward_s1_given(m, w.g1, std::as_const(*w.g2), D, N);
         return L;
     }
 };

@@ -5,19 +5,10 @@
 #include <hosm/core/error.hpp>
 #include <limits>
 #include <string>
+#include "support/errors.hpp"
 
 using namespace hosm;
-
-namespace {
-std::string message_of(auto&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
-}
-}  // namespace
+using hosm_test::message_of;
 
 TEST_CASE("core/error: hosm::error is a std::invalid_argument with the message") {
     const std::string m = message_of([] { detail::fail("demo", "x = ", 3); });

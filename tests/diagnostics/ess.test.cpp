@@ -25,8 +25,10 @@
 #include <hosm/core/error.hpp>
 #include <hosm/diagnostics/ess.hpp>
 #include <hosm/random/stream.hpp>
+#include "support/errors.hpp"
 
 using namespace hosm;
+using hosm_test::message_of;
 using namespace hosm::diagnostics;
 
 namespace {
@@ -53,15 +55,6 @@ std::vector<double> ar1_trace(index_t T, index_t C, const std::vector<double>& p
             for (index_t t = 1; t < T; ++t) tv(t, c, d) = p * tv(t - 1, c, d) + a * te(t, c, d);
         }
     return v;
-}
-
-std::string message_of(auto&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 //   for a shift of 0.5); with common draws U grows with the shift 0.5, 1, 2.
 #include <doctest/doctest.h>
 #include "support/backends.hpp"
+#include "support/errors.hpp"
 
 #include <cmath>
 #include <string>
@@ -22,6 +23,7 @@
 #include <hosm/random/stream.hpp>
 
 using namespace hosm;
+using hosm_test::message_of;
 using namespace hosm::diagnostics;
 
 namespace {
@@ -30,15 +32,6 @@ matrix<double> normals(index_t D, index_t N, std::uint64_t seed) {
     batch<double> x(D, N);
     random::fill_normal<backend::cpp>(random::stream{seed, 2}, x.view());
     return x.to_eigen();
-}
-
-std::string message_of(auto&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 }  // namespace

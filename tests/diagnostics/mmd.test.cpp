@@ -11,6 +11,7 @@
 //              -> |U - MMD^2| < 0.06 (3.5 sd), and U > 20 x the null bound.
 #include <doctest/doctest.h>
 #include "support/backends.hpp"
+#include "support/errors.hpp"
 
 #include <cmath>
 #include <initializer_list>
@@ -23,6 +24,7 @@
 #include <hosm/random/stream.hpp>
 
 using namespace hosm;
+using hosm_test::message_of;
 using namespace hosm::diagnostics;
 
 namespace {
@@ -39,15 +41,6 @@ matrix<double> points(index_t D, std::initializer_list<double> values) {
     index_t i = 0;
     for (double v : values) m.data()[i++] = v;
     return m;
-}
-
-std::string message_of(auto&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 }  // namespace

@@ -18,20 +18,11 @@
 #include <hosm/core/error.hpp>
 #include <hosm/diagnostics/moments.hpp>
 #include <hosm/random/stream.hpp>
+#include "support/errors.hpp"
 
 using namespace hosm;
+using hosm_test::message_of;
 using namespace hosm::diagnostics;
-
-namespace {
-std::string message_of(auto&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
-}
-}  // namespace
 
 TEST_CASE("diagnostics/moments: sample mean and covariance of a small batch") {
     matrix<double> x(2, 3);  // samples (1, 2), (3, 4), (5, 9)

@@ -23,8 +23,10 @@
 #include <hosm/core/error.hpp>
 #include <hosm/diagnostics/rhat.hpp>
 #include <hosm/random/stream.hpp>
+#include "support/errors.hpp"
 
 using namespace hosm;
+using hosm_test::message_of;
 using namespace hosm::diagnostics;
 
 namespace {
@@ -46,15 +48,6 @@ double rhat_formula(const Eigen::MatrixXd& x) {
         B += (mean - grand) * (mean - grand) / (M - 1);
     }
     return std::sqrt(((N - 1) / N * W + B) / W);
-}
-
-std::string message_of(auto&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 }  // namespace

@@ -8,20 +8,11 @@
 
 #include <hosm/core/error.hpp>
 #include <hosm/diagnostics/trace_view.hpp>
+#include "support/errors.hpp"
 
 using namespace hosm;
+using hosm_test::message_of;
 using diagnostics::trace_view;
-
-namespace {
-std::string message_of(auto&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
-}
-}  // namespace
 
 TEST_CASE("diagnostics/trace_view: layout (T, C, D), steps are D x C batches") {
     std::vector<double> v(3 * 2 * 4);

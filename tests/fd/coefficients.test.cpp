@@ -9,20 +9,13 @@
 #include <limits>
 #include <string>
 #include <vector>
+#include "support/errors.hpp"
 
 using namespace hosm;
+using hosm_test::message_of;
 using ld = long double;
 
 namespace {
-
-std::string message_of(auto&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
-}
 
 ld rel_err(ld got, ld want) { return std::fabs(got - want) / std::max(std::fabs(want), 1e-300L); }
 

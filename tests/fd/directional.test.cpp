@@ -11,19 +11,12 @@
 #include <vector>
 
 #include "support/backends.hpp"
+#include "support/errors.hpp"
 
 using namespace hosm;
+using hosm_test::message_of;
 
 namespace {
-
-std::string message_of(auto&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
-}
 
 vector<double> vec3(double a, double b, double c) {
     vector<double> v(3);

@@ -6,19 +6,10 @@
 #include <hosm/fd/stencil.hpp>
 #include <string>
 #include <type_traits>
+#include "support/errors.hpp"
 
 using namespace hosm;
-
-namespace {
-std::string message_of(auto&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
-}
-}  // namespace
+using hosm_test::message_of;
 
 // Kernels receive stencils by value, on the host and on a device.
 static_assert(std::is_trivially_copyable_v<fd::stencil<double, 3>>);

@@ -7,6 +7,7 @@
 // 1 + |value| (values here are O(1) to O(100); the per-sample functions
 // themselves are checked against dense Eigen in full/diagonal/low_rank.test.cpp).
 #include "support/backends.hpp"
+#include "support/errors.hpp"
 
 #include <cmath>
 #include <limits>
@@ -20,6 +21,7 @@
 #include <hosm/hessian/operations.hpp>
 
 using namespace hosm;
+using hosm_test::message_of;
 using hessian::diagonal;
 using hessian::full;
 using hessian::low_rank;
@@ -189,16 +191,6 @@ void check_all_structures() {
         if (D >= 3) check_batched<B, low_rank<3>, T>(D, 3);
         check_batched<B, low_rank<hosm::dynamic>, T>(D, D);
     }
-}
-
-template <class F>
-std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "(no hosm::error)";
 }
 
 bool has(const std::string& s, const char* part) {

@@ -18,8 +18,10 @@
 
 #include <hosm/core/eigen.hpp>
 #include <hosm/hessian/solve.hpp>
+#include "support/errors.hpp"
 
 using namespace hosm;
+using hosm_test::message_of;
 using hessian::diagonal_view;
 using hessian::full_view;
 using hessian::low_rank_view;
@@ -77,16 +79,6 @@ void check_solve(View H, const md& Hd, std::mt19937& g) {
     const double ld = 2 * llt.matrixLLT().diagonal().array().log().sum();
     const double ld_scale = llt.matrixLLT().diagonal().array().log().abs().sum() + 1;
     CHECK(std::abs(double(logdet(H)) - ld) <= rel_tol<T> * ld_scale);
-}
-
-template <class F>
-std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "(no hosm::error)";
 }
 
 }  // namespace

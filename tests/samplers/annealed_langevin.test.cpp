@@ -14,6 +14,7 @@
 //    (mean) / 0.04 (covariance entries): annealing ends near the target;
 //  * back-end independence: bitwise.
 #include "support/backends.hpp"
+#include "support/errors.hpp"
 
 #include <cmath>
 #include <string>
@@ -26,20 +27,11 @@
 #include <hosm/targets/gaussian.hpp>
 
 using namespace hosm;
+using hosm_test::message_of;
 using md = hosm::matrix<double>;
 using vd = hosm::vector<double>;
 
 namespace {
-
-template <class F>
-std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
-}
 
 /// score(x, out, level) = 0; records the levels asked for.
 struct zero_levels {

@@ -7,6 +7,7 @@
 // turns non-finite (hosm::error naming chain and step; chains not advanced;
 // flags set). Every comparison is exact (small integers).
 #include "support/backends.hpp"
+#include "support/errors.hpp"
 
 #include <cmath>
 #include <limits>
@@ -16,19 +17,10 @@
 #include <hosm/samplers/chains.hpp>
 
 using namespace hosm;
+using hosm_test::message_of;
 using md = hosm::matrix<double>;
 
 namespace {
-
-template <class F>
-std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
-}
 
 /// x' = x + 1; at step `bad_step`, chain `bad_chain` gets +inf in entry 1.
 struct plus_one {

@@ -11,6 +11,7 @@
 //    away from s^2 (the bias is visible);
 //  * back-end and batching independence: bitwise equality.
 #include "support/backends.hpp"
+#include "support/errors.hpp"
 
 #include <cmath>
 #include <limits>
@@ -22,20 +23,11 @@
 #include <hosm/targets/gaussian.hpp>
 
 using namespace hosm;
+using hosm_test::message_of;
 using md = hosm::matrix<double>;
 using vd = hosm::vector<double>;
 
 namespace {
-
-template <class F>
-std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
-}
 
 template <class B>
 targets::gaussian<double, B> gauss2() {

@@ -16,6 +16,7 @@
 //    the same;
 //  * back-end independence: bitwise.
 #include "support/backends.hpp"
+#include "support/errors.hpp"
 
 #include <cmath>
 #include <limits>
@@ -29,20 +30,11 @@
 #include <hosm/targets/gaussian.hpp>
 
 using namespace hosm;
+using hosm_test::message_of;
 using md = hosm::matrix<double>;
 using vd = hosm::vector<double>;
 
 namespace {
-
-template <class F>
-std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
-}
 
 template <class B>
 targets::gaussian<double, B> gauss2() {

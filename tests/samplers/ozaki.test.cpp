@@ -21,6 +21,7 @@
 //    for every Krylov dimension j = 1..10;
 //  * s2 = 0 gives the ULA step (bitwise for the diagonal structure).
 #include "support/backends.hpp"
+#include "support/errors.hpp"
 
 #include <cmath>
 #include <limits>
@@ -38,20 +39,11 @@
 #include <hosm/targets/gaussian_mixture.hpp>
 
 using namespace hosm;
+using hosm_test::message_of;
 using md = hosm::matrix<double>;
 using vd = hosm::vector<double>;
 
 namespace {
-
-template <class F>
-std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
-}
 
 /// A rotation of R^3 (fixed).
 md rotation3() {

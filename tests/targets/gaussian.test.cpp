@@ -9,6 +9,7 @@
 // draws of N(0, I).
 #include "support/backends.hpp"
 #include "targets/fd_support.hpp"
+#include "support/errors.hpp"
 
 #include <cmath>
 #include <numbers>
@@ -20,6 +21,7 @@
 #include <hosm/targets/gaussian.hpp>
 
 using namespace hosm;
+using hosm_test::message_of;
 using namespace target_test;
 
 namespace {
@@ -51,16 +53,6 @@ double log_normal(const vd& x, const vd& mu, const md& S) {
     const double q = d.dot(ldlt.solve(d));
     const double logdet = ldlt.vectorD().array().log().sum();
     return -0.5 * double(x.size()) * std::log(2 * std::numbers::pi) - 0.5 * logdet - 0.5 * q;
-}
-
-template <class F>
-std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 // covariances (pivoted Cholesky).
 #include "support/backends.hpp"
 #include "targets/fd_support.hpp"
+#include "support/errors.hpp"
 
 #include <cmath>
 #include <numbers>
@@ -24,6 +25,7 @@
 #include <hosm/targets/gaussian_mixture.hpp>
 
 using namespace hosm;
+using hosm_test::message_of;
 using namespace target_test;
 
 namespace {
@@ -71,16 +73,6 @@ double direct_density(const vd& x, const vd& w, const md& mu, const std::vector<
              std::sqrt(std::pow(2 * std::numbers::pi, double(x.size())) * S[k].determinant());
     }
     return p;
-}
-
-template <class F>
-std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 }  // namespace

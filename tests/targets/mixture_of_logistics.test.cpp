@@ -9,6 +9,7 @@
 // 5 standard errors estimated from the sample.
 #include "support/backends.hpp"
 #include "targets/fd_support.hpp"
+#include "support/errors.hpp"
 
 #include <cmath>
 #include <numbers>
@@ -20,6 +21,7 @@
 #include <hosm/targets/mixture_of_logistics.hpp>
 
 using namespace hosm;
+using hosm_test::message_of;
 using namespace target_test;
 
 namespace {
@@ -63,16 +65,6 @@ double naive_density(const vd& x, const vd& w, const md& m, const md& s) {
         p += pk;
     }
     return p;
-}
-
-template <class F>
-std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 }  // namespace

@@ -8,21 +8,14 @@
 #include <numeric>
 #include <string>
 #include <vector>
+#include "support/errors.hpp"
 
 using namespace hosm;
+using hosm_test::message_of;
 using Mat = Eigen::MatrixXd;
 using Vec = Eigen::VectorXd;
 
 namespace {
-
-std::string message_of(auto&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
-}
 
 /// A D = 3 Gaussian prior N(mu, Sigma) observed with noise sigma: every score
 /// of q_sigma = N(mu, Sigma + sigma^2 I) and the posterior N(mp, C) are exact.

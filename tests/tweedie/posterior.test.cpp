@@ -8,21 +8,14 @@
 #include <string>
 
 #include "support/backends.hpp"
+#include "support/errors.hpp"
 
 using namespace hosm;
+using hosm_test::message_of;
 using Mat = Eigen::MatrixXd;
 using Vec = Eigen::VectorXd;
 
 namespace {
-
-std::string message_of(auto&& f) {
-    try {
-        f();
-    } catch (const hosm::error& e) {
-        return e.what();
-    }
-    return "";
-}
 
 /// Deterministic pseudo-random numbers in [-1, 1].
 double noise(int i) { return std::sin(12.9898 * i + 78.233 * std::cos(0.37 * i)); }

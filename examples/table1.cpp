@@ -334,7 +334,8 @@ run_result train_and_evaluate(const options& o, const Tg& target, const targets:
                 copy_samples(g2p, 0, g2, 0, N);
                 copy_samples(g2m, 0, g2, N, N);
                 copy_samples(g20, 0, g2, 2 * N, N);
-                model.backward(g1_v, g2);
+                if (frozen_s1) model.backward_s2(g2);  // s1's gradient is 0: no net_1 backward
+                else model.backward(g1_v, g2);
             }
             opt.set_lr(static_cast<T>(lr(t)));
             opt.step(model.parameters(), model.gradients());

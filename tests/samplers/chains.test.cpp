@@ -157,6 +157,47 @@ TEST_CASE_TEMPLATE("samplers/chains: a chain turning non-finite is reported, not
     CHECK(m2.find("chain 1 (global index 101)") != std::string::npos);
 }
 
+/// Writes a status bit into chain `chain` and throws before its check, as a
+/// sampler does whose score source throws mid-step.
+struct abandons_step {
+    static constexpr const char* name = "test::abandons_step";
+    index_t chain = 0;
+    template <class Src, class T, class B>
+    void step(const Src&, samplers::chains<T, B>& c) {
+        c.begin_step(name);
+        const int bit = samplers::nonfinite_state;
+        thrust::copy(&bit, &bit + 1, thrust::device_pointer_cast(c.status() + chain));
+        throw hosm::error("test::abandons_step: score failed");
+    }
+};
+
+TEST_CASE_TEMPLATE("samplers/chains: a step abandoned by an exception leaves no status behind", B,
+                   HOSM_TEST_BACKENDS) {
+    // begin_step clears status() only when the last step did not end in a
+    // check; an abandoned step must not make the next, good one fail.
+    const index_t D = 2, N = 5;
+    const md x0 = start(D, N);
+    samplers::chains<double, B> c(x0);
+    plus_one ok;
+    ok.step(no_source{}, c);  // a passed check: status() known clean
+    abandons_step bad{3};
+    CHECK_THROWS_AS(bad.step(no_source{}, c), hosm::error);
+    CHECK(c.step() == 1);
+    const std::string m = message_of([&] { ok.step(no_source{}, c); });
+    CHECK(m == "");
+    CHECK(c.step() == 2);
+    CHECK(c.flagged() == 0);
+    CHECK(c.to_eigen() == (x0.array() + 2.0).matrix());
+    // and after a failed check, the step after it starts clean too
+    plus_one fails{2, 4};
+    CHECK_THROWS_AS(fails.step(no_source{}, c), hosm::error);
+    CHECK(c.flags() == std::vector<int>{0, 0, 0, 0, samplers::nonfinite_state});
+    c.clear_flags();
+    ok.step(no_source{}, c);
+    CHECK(c.step() == 3);
+    CHECK(c.flagged() == 0);
+}
+
 TEST_CASE_TEMPLATE("samplers/chains: bad input", B, HOSM_TEST_BACKENDS) {
     using C = samplers::chains<double, B>;
     CHECK(message_of([] { C(0, 3); }).find("'dim'") != std::string::npos);

@@ -134,6 +134,19 @@ struct mark_nonfinite_fn {
     }
 };
 
+/// mark_nonfinite_fn and nonzero_fn in one pass: marks chain j and returns 1
+/// if its status is then non-zero (the mark is an OR, so a repeated call is
+/// harmless).
+template <class T>
+struct mark_and_count_fn {
+    batch_view<const T> x;
+    int* status;
+    HOSM_HOST_DEVICE index_t operator()(index_t j) const {
+        mark_nonfinite_fn<T>{x, status}(j);
+        return status[j] != 0 ? 1 : 0;
+    }
+};
+
 struct nonzero_fn {
     const int* p;
     HOSM_HOST_DEVICE index_t operator()(index_t j) const { return p[j] != 0 ? 1 : 0; }
@@ -190,7 +203,7 @@ public:
 
     chains(const chains& o)
         : x_(o.x_), next_(o.next_), flags_(o.flags_), status_(o.status_), first_(o.first_),
-          step_(o.step_), verified_(o.verified_), token_(detail::next_token()) {}
+          step_(o.step_), verified_(o.verified_), status_clean_(o.status_clean_), token_(detail::next_token()) {}
     chains(chains&& o) noexcept = default;
     chains& operator=(const chains& o) {
         if (this != &o) {
@@ -248,7 +261,10 @@ public:
     /// The candidate buffer (D x N) a sampler writes the new states into.
     batch_view<T> next() { return next_.view(); }
     /// Per-chain status bits of the step in progress (int per chain, B's memory).
-    int* status() { return ptr(status_); }
+    int* status() {
+        status_clean_ = false;
+        return ptr(status_);
+    }
     /// The random keys of the current step (see the header).
     draw_key keys() const { return {step_, first_}; }
 
@@ -257,7 +273,11 @@ public:
         if (step_ >= (std::uint64_t(1) << 32))
             hosm::detail::fail(where, "the chains have taken 2^32 steps, the limit of the "
                                       "random keys (step << 32 | chain)");
-        thrust::fill(status_.begin(), status_.end(), 0);
+        // status() is all zero after a passed check (or a failed one, which
+        // clears it), so only a step that ended some other way (an exception
+        // in the score) leaves anything to clear: one parallel pass fewer.
+        if (!status_clean_) thrust::fill(status_.begin(), status_.end(), 0);
+        status_clean_ = false;
     }
 
     /// Throws hosm::error (naming chain and dimension) if a state written
@@ -309,14 +329,17 @@ private:
 
     void check(const char* where) {
         const index_t N = count();
-        backend::for_each_index<B>(N, detail::mark_nonfinite_fn<T>{next_.view(), ptr(status_)});
-        const index_t bad =
-            backend::transform_reduce_index<B>(N, detail::nonzero_fn{ptr(status_)}, index_t(0));
-        if (bad == 0) return;
+        const index_t bad = backend::transform_reduce_index<B>(
+            N, detail::mark_and_count_fn<T>{next_.view(), ptr(status_)}, index_t(0));
+        if (bad == 0) {
+            status_clean_ = true;
+            return;
+        }
         backend::for_each_index<B>(N, detail::or_into_fn{ptr(status_), ptr(flags_)});
         std::vector<int> st(static_cast<std::size_t>(N));
         thrust::copy(status_.begin(), status_.end(), st.begin());
         thrust::fill(status_.begin(), status_.end(), 0);
+        status_clean_ = true;
         const index_t j = static_cast<index_t>(
             std::find_if(st.begin(), st.end(), [](int s) { return s != 0; }) - st.begin());
         std::string entry;
@@ -342,6 +365,7 @@ private:
     std::uint64_t first_ = 0;
     std::uint64_t step_ = 0;
     bool verified_ = false;
+    bool status_clean_ = true;  // status_ is known to be all zero
     std::uint64_t token_ = detail::next_token();
 };
 

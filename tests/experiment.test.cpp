@@ -15,8 +15,11 @@
 //    Carlo error of 256 chains (mean sd ~ 0.07), the discretisation bias of
 //    ULA at eps = 0.05 (a few percent of the covariance) and the score error.
 //    dsm + langevin, dsm_vr + langevin on a data matrix, joint + ozaki<full>,
-//    joint_vr + ozaki<diagonal> with EMA;
-//  - bad configurations raise hosm::error naming the field.
+//    joint_vr + ozaki<diagonal> with EMA, staged<dsm_vr, d2sm_centered_vr> +
+//    ozaki<full> (also equal, bitwise, to its two trainers run by hand, with
+//    the s1 network untouched by the second stage);
+//  - bad configurations raise hosm::error naming the field (staged: s1_steps,
+//    checkpointing).
 #include "support/backends.hpp"
 
 #include <cmath>
@@ -114,6 +117,21 @@ static_assert(!ExperimentAxes<mf, gf, order<2>, objectives::d2sm_centered_vr<flo
                               samplers::langevin<float>, backend::cpp>);
 static_assert(ExperimentAxes<mf, gf, order<2>, objectives::d2sm_vr<float>, samplers::langevin<float>,
                              backend::cpp>);
+// staged: s1 by an order-1 objective, then an objective of the experiment's order
+using centred_after_dsm_vr = staged<objectives::dsm_vr<float>, objectives::d2sm_centered_vr<float>>;
+static_assert(ExperimentAxes<mf, gf, order<2>, centred_after_dsm_vr, samplers::ozaki<hessian::full, float>,
+                             backend::cpp>);
+static_assert(ExperimentAxes<md, gf, order<2>, staged<objectives::dsm<float>, objectives::kth_order<2, float>>,
+                             samplers::langevin<float>, backend::omp>);
+static_assert(ExperimentAxes<mf, gf, order<2>, staged<objectives::dsm_vr<float>, objectives::joint_vr<float>>,
+                             samplers::langevin<float>, backend::cpp>);
+static_assert(!ExperimentAxes<mf, gf, order<1>, centred_after_dsm_vr, samplers::langevin<float>, backend::cpp>);
+static_assert(!ExperimentAxes<mf, gf, order<2>, staged<objectives::d2sm_vr<float>, objectives::d2sm_centered_vr<float>>,
+                              samplers::langevin<float>, backend::cpp>);  // First must be order 1
+static_assert(!ExperimentAxes<mf, gf, order<2>, staged<objectives::dsm_vr<double>, objectives::d2sm_centered_vr<float>>,
+                              samplers::langevin<float>, backend::cpp>);
+static_assert(!ExperimentAxes<mf, gf, order<2>, staged<objectives::sm<float>, objectives::d2sm_centered_vr<float>>,
+                              samplers::langevin<float>, backend::cpp>);  // no step policy
 // order<2> with an s1 objective, and order<1> with an s2 objective
 static_assert(!ExperimentAxes<mf, gf, order<2>, objectives::dsm<float>, samplers::langevin<float>, backend::cpp>);
 static_assert(!ExperimentAxes<mf, gf, order<1>, objectives::joint<float>, samplers::langevin<float>, backend::cpp>);
@@ -199,6 +217,68 @@ TEST_CASE_TEMPLATE("experiment: joint + ozaki<full> and joint_vr + ozaki<diagona
         CHECK(e1 <= 0.02);
         check_moments(r.sample(256), q, "ozaki<diagonal>");
     }
+}
+
+TEST_CASE_TEMPLATE("experiment: staged<dsm_vr, d2sm_centered_vr> + ozaki<full>", B, HOSM_TEST_BACKENDS) {
+    using E = experiment<models::mlp_score<float, hessian::full>, noise::gaussian<float>, order<2>,
+                         staged<objectives::dsm_vr<float>, objectives::d2sm_centered_vr<float>>,
+                         samplers::ozaki<hessian::full, float>, B>;
+    static_assert(E::is_staged);
+    static_assert(std::is_same_v<typename E::first_objective_type, objectives::dsm_vr<float>>);
+    static_assert(std::is_same_v<typename E::last_objective_type, objectives::d2sm_centered_vr<float>>);
+    const auto p = test_target<float, B>();
+    const auto q = p.smoothed(0.3f);
+    config c = small_config();
+    c.s1_steps = 500;
+    c.step_size = 0.3;
+    c.sampler_steps = 100;
+    auto r = E::train(p, c);
+    CHECK(r.s1_history.steps == 500);
+    CHECK(r.s1_history.loss.size() == 500);
+    CHECK(r.history.steps == 600);
+    const auto [e1, e2] = score_errors(r.model, q);
+    MESSAGE("staged: relative s1 error ", e1, ", s2 error ", e2);
+    CHECK(e1 <= 0.02);
+    CHECK(e2 <= 0.05);
+    check_moments(r.sample(256), q, "staged, ozaki<full>");
+
+    // the same two runs by hand: stage 1's options, then stage 2's (seed
+    // c.seed ^ staged_seed_mask, its own cosine schedule); bitwise equal
+    auto m = model_factory<typename E::model_type>::make(2, c, random::stream{c.seed, train::stream_ids::init});
+    train::trainer(m, objectives::dsm_vr<float>(0.3f), E::stage_options(c, 1)).run(p);
+    const std::vector<float> after_s1(m.parameters().begin(), m.parameters().end());
+    train::trainer(m, objectives::d2sm_centered_vr<float>(0.3f), E::stage_options(c, 2)).run(p);
+    const std::vector<float> got(r.model.parameters().begin(), r.model.parameters().end());
+    CHECK(got == std::vector<float>(m.parameters().begin(), m.parameters().end()));
+    // stage 2 leaves the s1 network as stage 1 left it
+    const auto n1 = static_cast<std::size_t>(r.model.network_offset(1));
+    CHECK(std::vector<float>(got.begin(), got.begin() + n1) ==
+          std::vector<float>(after_s1.begin(), after_s1.begin() + n1));
+    CHECK(E::stage_options(c, 2).seed == (c.seed ^ staged_seed_mask));
+    CHECK(E::stage_options(c, 1).steps == 500);
+    c.s1_steps.reset();
+    CHECK(E::stage_options(c, 1).steps == 600);  // unset: steps
+}
+
+TEST_CASE("experiment: staged configurations that are refused") {
+    using E = experiment<models::mlp_score<float, hessian::diagonal>, noise::gaussian<float>, order<2>,
+                         staged<objectives::dsm_vr<float>, objectives::d2sm_centered_vr<float>>,
+                         samplers::langevin<float>, backend::cpp>;
+    const auto p = test_target<float, backend::cpp>();
+    auto bad = [&](auto edit, const char* what) {
+        config c = small_config();
+        edit(c);
+        CHECK_THROWS_WITH_AS(E::train(p, c), doctest::Contains(what), hosm::error);
+    };
+    bad([](config& c) { c.s1_steps = 0; }, "argument 's1_steps' = 0 must be >= 1");
+    bad([](config& c) { c.checkpoint_path = "run.npz"; }, "argument 'checkpoint_path' = \"run.npz\"");
+    bad([](config& c) { c.resume = true; }, "two trainers");
+    // s1_steps without a staged objective
+    config c = small_config();
+    c.s1_steps = 10;
+    CHECK_THROWS_WITH_AS(dsm_langevin<backend::cpp>::train(p, c),
+                         doctest::Contains("argument 's1_steps' = 10 is set, but the objective is not staged"),
+                         hosm::error);
 }
 
 TEST_CASE("experiment: the EMA average becomes the returned model") {

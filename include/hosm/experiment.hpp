@@ -33,8 +33,18 @@
 //              take s1 as GIVEN (kth_order<2>, d2sm_centered, d2sm_centered_vr:
 //              step_policy<...>::trains_s1 is false) are refused: an experiment
 //              trains one objective from a fresh model, so they would fit s2
-//              about an untrained s1. Run them with train::trainer after a
-//              DSM / DSM-VR trainer on the same model (tests/train/trainer.test.cpp).
+//              about an untrained s1. Run them in a staged<First, Second>
+//              (below), or with train::trainer after a DSM / DSM-VR trainer
+//              on the same model (tests/train/trainer.test.cpp).
+//              staged<First, Second>: two trainers on one model. First (an
+//              order-1 objective: dsm, dsm_vr, kth_order<1>) trains s1 for
+//              config.s1_steps steps (unset: config.steps); then Second, whose
+//              order is Order (e.g. d2sm_centered_vr, kth_order<2>, or joint_vr
+//              to go on jointly), trains for config.steps steps with a fresh
+//              optimiser and schedule on fresh data: its trainer's seed is
+//              config.seed ^ staged_seed_mask, so its batches and noise are
+//              not the first stage's. With an s1-given Second and separate s1
+//              and s2 networks, the first stage's s1 is kept bitwise.
 //   Sampler    a sampler of hosm/samplers rebound to Backend, constructed as
 //              Sampler(config.step_size, random::stream{config.seed, "CHAN"});
 //              it must model concepts::Sampler for train::model_source<Model>.
@@ -50,7 +60,8 @@
 // builds the model from stream (cfg.seed, "INIT"), runs train::trainer and,
 // when cfg.ema_decay is set, puts the EMA average into the returned model.
 // The result (experiment_result) holds
-//   model, history (train::history), cfg
+//   model, history (train::history; of the second stage when staged), cfg,
+//   s1_history (the first stage's when staged; empty otherwise)
 //   source()          a train::model_source over the model (scores for samplers)
 //   make_sampler()    the configured Sampler
 //   sample(x0 [, steps])        runs the sampler from the host D x n states x0
@@ -65,9 +76,13 @@
 //   min_lr_ratio * lr) min_lr_ratio (0.05) seed (0) ema_decay (unset)
 //   clip_norm (0) checkpoint_path ("") checkpoint_every (0) resume (false)
 //   progress (standard error) step_size (0.01) sampler_steps (1000)
+//   s1_steps (unset: steps; the first stage of a staged objective only)
 // Errors (hosm::error naming the field and value): sigma not finite and > 0,
 // gamma < 0, min_lr_ratio outside [0, 1], step_size not finite and > 0,
-// sampler_steps < 0, and those of the model, the trainer and the sampler.
+// sampler_steps < 0, s1_steps < 1, s1_steps set without a staged objective,
+// checkpoint_path or resume with a staged objective (two runs would share one
+// checkpoint; checkpoint them with two train::trainer), and those of the model,
+// the trainer and the sampler.
 #pragma once
 #include <cmath>
 #include <concepts>
@@ -108,6 +123,19 @@ struct order {
     static constexpr int value = K;
 };
 
+/// The objective axis of staged training: First trains s1 for
+/// config.s1_steps steps, then Second trains for config.steps steps on the
+/// same model (see the header).
+template <class First, class Second>
+struct staged {
+    using first_type = First;
+    using second_type = Second;
+    using value_type = typename Second::value_type;
+};
+
+/// XOR-ed into config.seed for the second stage's trainer ("STG2" << 32).
+inline constexpr std::uint64_t staged_seed_mask = std::uint64_t(0x53544732u) << 32;
+
 /// The settings of an experiment (see the header for the fields).
 struct config {
     double sigma = 0.1;
@@ -131,6 +159,7 @@ struct config {
     train::progress_sink progress = train::progress_sink::standard_error();
     double step_size = 0.01;
     index_t sampler_steps = 1000;
+    std::optional<index_t> s1_steps{};
 };
 
 // ------------------------------------------------------------ customization
@@ -211,6 +240,34 @@ concept GaussianNoiseKernel = std::same_as<N, noise::gaussian<T>>;
 template <class X, class B>
 concept Rebindable = requires { typename rebind_backend<X, B>::type; };
 
+/// Objective, or staged<First, Second> split into its stages (first = void
+/// when not staged; last = the objective that trains last).
+template <class O>
+struct stages {
+    static constexpr bool is_staged = false;
+    using first = void;
+    using last = O;
+};
+template <class F, class S>
+struct stages<staged<F, S>> {
+    static constexpr bool is_staged = true;
+    using first = F;
+    using last = S;
+};
+
+/// The conditions on the objective axis (see experiment's static_asserts).
+template <class O, class Order, class M>
+concept ObjectiveAxis =
+    train::HasStepPolicy<typename stages<O>::last> &&
+    (train::step_policy<typename stages<O>::last>::order == Order::value) &&
+    (stages<O>::is_staged || train::step_policy<O>::trains_s1) &&
+    train::TrainableWith<typename stages<O>::last, M> &&
+    (!stages<O>::is_staged ||
+     (train::HasStepPolicy<typename stages<O>::first> &&
+      train::step_policy<typename stages<O>::first>::order == 1 &&
+      std::is_same_v<typename stages<O>::first::value_type, typename M::value_type> &&
+      train::TrainableWith<typename stages<O>::first, M>));
+
 }  // namespace detail
 
 /// The axes compose into an experiment: the conjunction of every condition
@@ -222,9 +279,8 @@ concept ExperimentAxes =
     train::TrainableModel<rebind_backend_t<Model, Backend>> &&
     requires { model_factory<rebind_backend_t<Model, Backend>>::make(index_t(1), config{}, random::stream{}); } &&
     detail::GaussianNoiseKernel<Noise, typename rebind_backend_t<Model, Backend>::value_type> &&
-    requires { Order::value; } && train::HasStepPolicy<Objective> &&
-    (train::step_policy<Objective>::order == Order::value) && train::step_policy<Objective>::trains_s1 &&
-    train::TrainableWith<Objective, rebind_backend_t<Model, Backend>> &&
+    requires { Order::value; } &&
+    detail::ObjectiveAxis<Objective, Order, rebind_backend_t<Model, Backend>> &&
     detail::Rebindable<Sampler, Backend> &&
     concepts::Sampler<rebind_backend_t<Sampler, Backend>,
                       train::model_source<rebind_backend_t<Model, Backend>>,
@@ -269,24 +325,33 @@ struct experiment {
                   "hosm: experiment<..., Order, ...>: Order must be hosm::order<1> or hosm::order<2>");
     static constexpr int score_order = Order::value;
 
-    static_assert(train::HasStepPolicy<Objective>,
-                  "hosm: experiment<..., Objective, ...>: the trainer has no step policy for "
-                  "Objective; use objectives::dsm, dsm_vr, kth_order<1> (order<1>) or d2sm, d2sm_vr, "
-                  "joint, joint_vr (order<2>)");
     using objective_type = Objective;
-    static_assert(std::is_same_v<typename Objective::value_type, T>,
+    static constexpr bool is_staged = detail::stages<Objective>::is_staged;
+    /// The objective of the (last) stage that trains the model's final scores.
+    using last_objective_type = typename detail::stages<Objective>::last;
+    /// The first stage's objective of staged<First, Second>; void otherwise.
+    using first_objective_type = typename detail::stages<Objective>::first;
+    using Last = last_objective_type;
+
+    static_assert(train::HasStepPolicy<Last>,
+                  "hosm: experiment<..., Objective, ...>: the trainer has no step policy for "
+                  "Objective (or staged's Second); use objectives::dsm, dsm_vr, kth_order<1> "
+                  "(order<1>) or d2sm, d2sm_vr, joint, joint_vr (order<2>), or a staged<First, Second>");
+    static_assert(std::is_same_v<typename Last::value_type, T>,
                   "hosm: experiment: the objective's value type differs from the model's");
-    static_assert(train::step_policy<Objective>::order == score_order,
+    static_assert(train::step_policy<Last>::order == score_order,
                   "hosm: experiment: order<K> differs from the objective's order (dsm, dsm_vr and "
                   "kth_order<1> train s1: order<1>; d2sm, joint and their VR forms train s2: order<2>)");
-    static_assert(train::step_policy<Objective>::trains_s1,
+    static_assert(is_staged || train::step_policy<Last>::trains_s1,
                   "hosm: experiment<..., Objective, ...>: Objective takes s1 as given (kth_order<2>, "
-                  "d2sm_centered, d2sm_centered_vr) and an experiment starts from a fresh model; train "
-                  "s1 first with train::trainer and DSM / DSM-VR, then this objective with another "
-                  "train::trainer on the same model");
-    static_assert(train::TrainableWith<Objective, model_type>,
+                  "d2sm_centered, d2sm_centered_vr) and would fit s2 about the fresh model's s1; use "
+                  "staged<objectives::dsm_vr<T>, Objective> (s1 first, then this objective)");
+    static_assert(train::TrainableWith<Last, model_type>,
                   "hosm: experiment: the model lacks the passes the objective needs (s1 objectives: "
                   "forward_s1/backward_s1; s2 objectives: forward/backward/make_s2)");
+    static_assert(!is_staged || detail::ObjectiveAxis<Objective, Order, model_type>,
+                  "hosm: experiment<..., staged<First, Second>, ...>: First must be an order-1 "
+                  "objective with a step policy (dsm, dsm_vr, kth_order<1>) of the model's value type");
 
     static_assert(detail::Rebindable<Sampler, Backend>,
                   "hosm: experiment<..., Sampler, ...>: Sampler is not on Backend and "
@@ -314,20 +379,38 @@ struct experiment {
             hosm::detail::fail(where, "argument 'min_lr_ratio' must be in [0, 1], got ", c.min_lr_ratio);
         hosm::detail::check_positive(where, "step_size", c.step_size);
         hosm::detail::check_at_least(where, "sampler_steps", c.sampler_steps, 0);
+        if constexpr (is_staged) {
+            if (c.s1_steps) hosm::detail::check_at_least(where, "s1_steps", *c.s1_steps, 1);
+            if (!c.checkpoint_path.empty() || c.resume)
+                hosm::detail::fail(where, "argument 'checkpoint_path' = \"", c.checkpoint_path,
+                                   "\" (resume = ", c.resume ? "true" : "false",
+                                   "): a staged objective runs two trainers, which would share one "
+                                   "checkpoint; leave it empty, or checkpoint each stage with its own "
+                                   "train::trainer");
+            train::validate(stage_options(c, 1), where);
+        } else if (c.s1_steps) {
+            hosm::detail::fail(where, "argument 's1_steps' = ", *c.s1_steps,
+                               " is set, but the objective is not staged<First, Second>");
+        }
         train::validate(options(c), where);
     }
 
-    /// The trainer's options for c.
-    static train::options options(const config& c) {
+    /// The trainer's options for c (of the last stage when staged).
+    static train::options options(const config& c) { return stage_options(c, is_staged ? 2 : 0); }
+
+    /// The options of stage 1 (s1_steps steps, seed c.seed) or stage 2 (steps
+    /// steps, seed c.seed ^ staged_seed_mask) of a staged objective; 0: the
+    /// single run of an objective that is not staged.
+    static train::options stage_options(const config& c, int stage) {
         train::options o;
-        o.steps = c.steps;
+        o.steps = stage == 1 ? c.s1_steps.value_or(c.steps) : c.steps;
         o.batch = c.batch;
         o.lr = c.lr;
-        o.seed = c.seed;
+        o.seed = stage == 2 ? c.seed ^ staged_seed_mask : c.seed;
         o.ema_decay = c.ema_decay;
         o.clip_norm = c.clip_norm;
-        if (c.cosine && c.steps >= 1 && c.lr > 0 && std::isfinite(c.lr))
-            o.schedule = optim::schedule::cosine<double>(c.lr, c.steps, c.min_lr_ratio * c.lr);
+        if (c.cosine && o.steps >= 1 && c.lr > 0 && std::isfinite(c.lr))
+            o.schedule = optim::schedule::cosine<double>(c.lr, o.steps, c.min_lr_ratio * c.lr);
         o.checkpoint_path = c.checkpoint_path;
         o.checkpoint_every = c.checkpoint_every;
         o.resume = c.resume;
@@ -366,14 +449,20 @@ private:
         validate(c);
         hosm::detail::check_at_least("experiment::train", "dim (of the target or data)", dim, 1);
         model_type model = model_factory<model_type>::make(dim, c, random::stream{c.seed, train::stream_ids::init});
-        train::history h;
-        {
-            hosm::train::trainer<model_type, Objective> tr(model, objective_factory<Objective>::make(c),
-                                                           options(c));
-            h = go(tr);
+        train::history h, h1;
+        auto stage = [&]<class O>(std::type_identity<O>, const train::options& o) {
+            hosm::train::trainer<model_type, O> tr(model, objective_factory<O>::make(c), o);
+            train::history r = go(tr);
             if (tr.has_ema()) tr.copy_ema_to_model();
+            return r;
+        };
+        if constexpr (is_staged) {
+            h1 = stage(std::type_identity<first_objective_type>{}, stage_options(c, 1));
+            h = stage(std::type_identity<last_objective_type>{}, stage_options(c, 2));
+        } else {
+            h = stage(std::type_identity<Objective>{}, options(c));
         }
-        return result_type(std::move(model), std::move(h), c);
+        return result_type(std::move(model), std::move(h), c, std::move(h1));
     }
 };
 
@@ -389,12 +478,13 @@ public:
     using T = typename Experiment::value_type;
     using B = typename Experiment::backend_type;
 
-    experiment_result(model_type m, train::history h, config c)
-        : model(std::move(m)), history(std::move(h)), cfg(std::move(c)) {}
+    experiment_result(model_type m, train::history h, config c, train::history h1 = {})
+        : model(std::move(m)), history(std::move(h)), cfg(std::move(c)), s1_history(std::move(h1)) {}
 
     model_type model;
-    train::history history;
+    train::history history;  // of the (last) training run
     config cfg;
+    train::history s1_history;  // of a staged objective's first stage; empty otherwise
 
     const std::vector<double>& losses() const { return history.loss; }
 

@@ -53,8 +53,9 @@
 // backward_s2, as models::mlp_score, skips the s1 network's backward). With a
 // fresh optimizer (each train::trainer makes its own) and separate s1 and s2
 // networks, the s1 parameters therefore do not move. Train s1 first (DSM /
-// DSM-VR on the same model), then run them to fit s2 about that s1; they work
-// with every structure.
+// DSM-VR on the same model), then run them to fit s2 about that s1
+// (hosm::staged<First, Second> does both in an experiment); they work with
+// every structure.
 //
 // HasStepPolicy<Obj> is true when step_policy<Obj> is specialized;
 // TrainableWith<Obj, M> when, in addition, M has the passes it needs.

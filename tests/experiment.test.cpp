@@ -83,6 +83,15 @@ void check_moments(const matrix<T>& x, const Q& q, const char* what) {
     CHECK(x.allFinite());
 }
 
+/// E::train(p, c), with c = small_config() changed by edit(c), throws a
+/// hosm::error whose message contains `what`.
+template <class E, class P, class Edit>
+void check_refused(const P& p, Edit edit, const char* what) {
+    config c = small_config();
+    edit(c);
+    CHECK_THROWS_WITH_AS(E::train(p, c), doctest::Contains(what), hosm::error);
+}
+
 template <class B>
 using dsm_langevin = experiment<models::mlp_score<float, hessian::full>, noise::gaussian<float>,
                                 order<1>, objectives::dsm<float>, samplers::langevin<float>, B>;
@@ -265,11 +274,7 @@ TEST_CASE("experiment: staged configurations that are refused") {
                          staged<objectives::dsm_vr<float>, objectives::d2sm_centered_vr<float>>,
                          samplers::langevin<float>, backend::cpp>;
     const auto p = test_target<float, backend::cpp>();
-    auto bad = [&](auto edit, const char* what) {
-        config c = small_config();
-        edit(c);
-        CHECK_THROWS_WITH_AS(E::train(p, c), doctest::Contains(what), hosm::error);
-    };
+    auto bad = [&](auto edit, const char* what) { check_refused<E>(p, edit, what); };
     bad([](config& c) { c.s1_steps = 0; }, "argument 's1_steps' = 0 must be >= 1");
     bad([](config& c) { c.checkpoint_path = "run.npz"; }, "argument 'checkpoint_path' = \"run.npz\"");
     bad([](config& c) { c.resume = true; }, "two trainers");
@@ -300,11 +305,7 @@ TEST_CASE("experiment: the EMA average becomes the returned model") {
 TEST_CASE("experiment: invalid configurations raise hosm::error naming the field") {
     using E = dsm_langevin<backend::cpp>;
     const auto p = test_target<float, backend::cpp>();
-    auto bad = [&](auto edit, const char* what) {
-        config c = small_config();
-        edit(c);
-        CHECK_THROWS_WITH_AS(E::train(p, c), doctest::Contains(what), hosm::error);
-    };
+    auto bad = [&](auto edit, const char* what) { check_refused<E>(p, edit, what); };
     bad([](config& c) { c.sigma = 0; }, "argument 'sigma' must be finite and > 0, got 0");
     bad([](config& c) { c.sigma = NAN; }, "argument 'sigma'");
     bad([](config& c) { c.gamma = -1; }, "argument 'gamma'");

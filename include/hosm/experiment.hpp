@@ -331,22 +331,21 @@ struct experiment {
     using last_objective_type = typename detail::stages<Objective>::last;
     /// The first stage's objective of staged<First, Second>; void otherwise.
     using first_objective_type = typename detail::stages<Objective>::first;
-    using Last = last_objective_type;
 
-    static_assert(train::HasStepPolicy<Last>,
+    static_assert(train::HasStepPolicy<last_objective_type>,
                   "hosm: experiment<..., Objective, ...>: the trainer has no step policy for "
                   "Objective (or staged's Second); use objectives::dsm, dsm_vr, kth_order<1> "
                   "(order<1>) or d2sm, d2sm_vr, joint, joint_vr (order<2>), or a staged<First, Second>");
-    static_assert(std::is_same_v<typename Last::value_type, T>,
+    static_assert(std::is_same_v<typename last_objective_type::value_type, T>,
                   "hosm: experiment: the objective's value type differs from the model's");
-    static_assert(train::step_policy<Last>::order == score_order,
+    static_assert(train::step_policy<last_objective_type>::order == score_order,
                   "hosm: experiment: order<K> differs from the objective's order (dsm, dsm_vr and "
                   "kth_order<1> train s1: order<1>; d2sm, joint and their VR forms train s2: order<2>)");
-    static_assert(is_staged || train::step_policy<Last>::trains_s1,
+    static_assert(is_staged || train::step_policy<last_objective_type>::trains_s1,
                   "hosm: experiment<..., Objective, ...>: Objective takes s1 as given (kth_order<2>, "
                   "d2sm_centered, d2sm_centered_vr) and would fit s2 about the fresh model's s1; use "
                   "staged<objectives::dsm_vr<T>, Objective> (s1 first, then this objective)");
-    static_assert(train::TrainableWith<Last, model_type>,
+    static_assert(train::TrainableWith<last_objective_type, model_type>,
                   "hosm: experiment: the model lacks the passes the objective needs (s1 objectives: "
                   "forward_s1/backward_s1; s2 objectives: forward/backward/make_s2)");
     static_assert(!is_staged || detail::ObjectiveAxis<Objective, Order, model_type>,

@@ -13,8 +13,9 @@
 //
 // Formulas (those of activation.hpp; e = exp(-|x|), never exp(+|x|)), branch-
 // free so that Eigen vectorises them (its select is not vectorised in 3.4):
-//   softplus   f = max(x, 0) + log1p(e),   f' = exp(min(x, 0)) / (1 + e)
-//              (= 1/(1+e) for x >= 0, e/(1+e) for x < 0)
+//   softplus   f = max(x, 0) + log1p(e),   f' = min(e + max(x, 0), 1) / (1 + e)
+//              (= 1/(1+e) for x >= 0, e/(1+e) for x < 0); for float, log1p
+//              of e in [0, 1] is a degree-9 polynomial (see log1p_unit)
 //   elu        f = max(x, 0) + expm1(min(x, 0)),  f' = exp(min(x, 0))
 //   silu       s = f'(softplus),  f = x s,  f' = s (1 + x (1 - s))
 //   tanh       t = tanh(x),  f' = 1 - t^2
@@ -33,6 +34,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include <hosm/core/types.hpp>
 #include <hosm/models/activation.hpp>
@@ -71,16 +73,44 @@ struct host_act<activations::softplus> {
     template <class X>
     static X value(const X& x) {
         const X e = exp_floor(X(-x.abs()));
-        return x.max(typename X::Scalar(0)) + e.log1p();
+        return x.max(typename X::Scalar(0)) + log1p_unit(e);
     }
     template <class X>
     static X derivative(const X& x) {
         // 1/(1+e) for x >= 0, e/(1+e) for x < 0, written without a select
-        // (Eigen 3.4 evaluates select one entry at a time): the numerator
-        // exp(min(x, 0)) is exactly 1, resp. exactly e
+        // (Eigen 3.4 evaluates select one entry at a time) and with one exp:
+        // the numerator min(e + max(x, 0), 1) is e for x < 0 and 1 for
+        // x >= 0, since exp(-x) + x >= 1 (rounding can leave it 1 ulp below 1)
         using T = typename X::Scalar;
         const X e = exp_floor(X(-x.abs()));
-        return exp_floor(X(x.min(T(0)))) / (T(1) + e);
+        return (e + x.max(T(0))).min(T(1)) / (T(1) + e);
+    }
+
+  private:
+    /// log1p(e) for e in [0, 1]. float: e P(e), P the degree-9 Chebyshev
+    /// interpolant of log1p(e)/e on [0, 1] in Horner form; with float
+    /// coefficients and arithmetic it is within 2.7 * 2^-24 of log1p(e)
+    /// relative (measured on 2e6 points of [0, 1] against double log1p),
+    /// about 4x cheaper than Eigen 3.4's packet log1p (a packet log and a
+    /// division). double keeps Eigen's log1p (it would need degree ~20).
+    template <class X>
+    static X log1p_unit(const X& e) {
+        using T = typename X::Scalar;
+        if constexpr (std::is_same_v<T, float>) {
+            X p = X::Constant(-0.003176057015281317f);
+            p = p * e + 0.019542527243956928f;
+            p = p * e - 0.056373612791698516f;
+            p = p * e + 0.10543623790740253f;
+            p = p * e - 0.15269667071008464f;
+            p = p * e + 0.19663274255764024f;
+            p = p * e - 0.24951616262511345f;
+            p = p * e + 0.3332971049886914f;
+            p = p * e - 0.49999892648060384f;
+            p = p * e + 0.9999999946562916f;
+            return e * p;
+        } else {
+            return e.log1p();
+        }
     }
 };
 

@@ -189,7 +189,13 @@ def main():
     P(f"- Machine: {cpu}, nproc = {os.cpu_count()} ({sh('uname -r')})")
     P(f"- Versions: {gxx}; Eigen {eig}; PyTorch {tv} (Debian python3-torch 1.13.1), BLAS: {blas}; "
       f"Google Benchmark {gbv}")
-    P(f"- hosm flags: CMAKE_BUILD_TYPE=Release (-O3) + -march=native (HOSM_BENCH_NATIVE)")
+    cache = os.path.join(a.build_dir, "CMakeCache.txt")
+    use_blas = sh(f"sed -n 's/^HOSM_USE_BLAS:BOOL=//p' {cache}") if os.path.exists(cache) else ""
+    hosm_gemm = ("external BLAS via EIGEN_USE_BLAS (HOSM_USE_BLAS=ON): " +
+                 (sh(f"sed -n 's/^BLAS_[A-Za-z0-9_]*_LIBRARY:FILEPATH=//p' {cache} | grep -v NOTFOUND | head -1") or "?")
+                 if use_blas.upper() in ("ON", "TRUE", "1") else "Eigen's own GEMM (HOSM_USE_BLAS=OFF)")
+    P(f"- hosm flags: CMAKE_BUILD_TYPE=Release (-O3) + -march=native (HOSM_BENCH_NATIVE); "
+      f"host GEMMs: {hosm_gemm}")
     P(f"- Threads: 1 everywhere (OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1),"
       f" Eigen::setNbThreads(1)), except the rows marked 2 threads")
     P(f"- Load average (1/5/15 min) before / after each round: {' → '.join(load)}")

@@ -3,6 +3,7 @@
 #   Random123: Debian's librandom123-dev (headers only, no CMake package)
 #   CCCL 3 (Thrust, CUB, libcu++): the CUDA toolkit's own CMake package
 #   OpenMP: optional, enables hosm::backend::omp
+#   BLAS (FindBLAS): only with HOSM_USE_BLAS=ON, for Eigen's EIGEN_USE_BLAS
 #   CUDA toolkit (CUDAToolkit package): optional; CUDA::cudart and CUDA::cublas
 #     for hosm::cuda (the CUDA back end); CCCL is searched next to it
 include(CMakeFindDependencyMacro)
@@ -52,3 +53,11 @@ if(NOT TARGET hosm::cccl)
 endif()
 
 find_package(OpenMP QUIET COMPONENTS CXX)
+
+if(HOSM_USE_BLAS)
+  find_package(BLAS)
+  if(NOT TARGET BLAS::BLAS)
+    message(FATAL_ERROR "hosm: HOSM_USE_BLAS=ON but no BLAS was found (FindBLAS; "
+                        "e.g. apt-get install libopenblas-dev, or set BLA_VENDOR)")
+  endif()
+endif()

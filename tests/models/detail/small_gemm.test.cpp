@@ -3,7 +3,9 @@
 // |A||B| sum; double: 1e-13), for row counts around the packet blocks (tails
 // of fewer than one packet), a strided A (a row slice of a larger weight
 // matrix, as mlp_layers' output blocks use), beta = 0 (NaN in C ignored) and
-// beta = 1, and it is independent of n column by column.
+// beta = 1, and it is independent of n column by column. The prefetching loop
+// (taken for an A over small_gemm_prefetch_bytes) gives the same bits as the
+// plain one.
 #include "support/backends.hpp"
 
 #include <cmath>
@@ -52,5 +54,13 @@ TEST_CASE_TEMPLATE("models/detail/small_gemm: equals a double product", T, float
                                                   sequential);
                     CHECK(c.col(0) == C.col(0));
                 }
+                // forced prefetch (threshold 0) and none (threshold max): the same bits
+                matrix<T> Cp = C0, Cn = C0;
+                models::detail::small_gemm_nn(m, n, k, Afull.data(), lda, Bm.data(), k, T(1), Cp.data(), m,
+                                              sequential, std::size_t(0));
+                models::detail::small_gemm_nn(m, n, k, Afull.data(), lda, Bm.data(), k, T(1), Cn.data(), m,
+                                              sequential, std::numeric_limits<std::size_t>::max());
+                CHECK(Cp == Cn);
+                CHECK(Cp == C1);
             }
 }

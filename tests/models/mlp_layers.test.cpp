@@ -228,6 +228,33 @@ TEST_CASE_TEMPLATE("models/mlp_layers: results identical to backend::cpp", B, HO
     CHECK(Jf == Jc);
 }
 
+TEST_CASE_TEMPLATE("models/mlp_layers: a small batch's kernels give the large batch's results", B,
+                   HOSM_TEST_BACKENDS) {
+    // N <= small_gemm_max_n takes detail/small_gemm.hpp on host back ends (W a,
+    // and W^T dz for layers with at least small_gemm_tn_min_k outputs); N > 16
+    // takes the blocked GEMM. A batch of 4 padded with 16 samples whose dy is 0
+    // has the same parameter gradient and the same first 4 columns of y and dx.
+    const index_t w = models::detail::small_gemm_tn_min_k<double>() + 5;
+    const std::vector<index_t> sizes = {3, w, w, 2 * w + 1};
+    fixture<B> small(sizes, activation::softplus), large(sizes, activation::softplus);
+    const index_t N = 4, Nl = N + 16;
+    const matrix<double> xl = matrix<double>::Random(3, Nl), x = xl.leftCols(N);
+    matrix<double> Gl = matrix<double>::Random(sizes.back(), Nl);
+    Gl.rightCols(Nl - N).setZero();
+    const matrix<double> G = Gl.leftCols(N);
+    const matrix<double> y = small.forward(x), yl = large.forward(xl);
+    CHECK((y - yl.leftCols(N)).cwiseAbs().maxCoeff() <= 1e-13 * (1.0 + yl.cwiseAbs().maxCoeff()));
+    matrix<double> dx(3, N), dxl(3, Nl);
+    small.net.backward(small.pp(), small.gp(), view(G), small.ws, view(dx));
+    large.net.backward(large.pp(), large.gp(), view(Gl), large.ws, view(dxl));
+    CHECK((dx - dxl.leftCols(N)).cwiseAbs().maxCoeff() <= 1e-13 * (1.0 + dxl.cwiseAbs().maxCoeff()));
+    double worst = 0;
+    for (index_t k = 0; k < small.net.parameter_count(); ++k)
+        worst = std::fmax(worst, std::fabs(small.g[k] - large.g[k]) / (1.0 + std::fabs(large.g[k])));
+    CHECK(worst <= 1e-13);
+    CHECK(small.g[small.net.weight_offset(1)] != 0.0);
+}
+
 TEST_CASE_TEMPLATE("models/mlp_layers: workspaces are reused across batch sizes", B, HOSM_TEST_BACKENDS) {
     fixture<B> f({3, 8, 2}, activation::tanh);
     const matrix<double> big = matrix<double>::Random(3, 9), small = big.leftCols(2);

@@ -60,9 +60,11 @@
 // SIMD exp / log1p in fixed chunks, so results do not depend on buffer
 // alignment, batch size or thread count; they match the scalar functors to a
 // few ulp), the tangents are scaled column by column (contiguous), and the
-// forward products W a with at most detail::small_gemm_max_n right-hand columns
-// (a small batch) use detail/small_gemm.hpp, which reads W in place instead of
-// repacking it on every call as a blocked GEMM does.
+// forward products W a and the backward products W^T dz with at most
+// detail::small_gemm_max_n right-hand columns (a small batch; W^T dz when W has
+// at least detail::small_gemm_tn_min_k<T>() rows) use detail/small_gemm.hpp,
+// which reads W in place instead of repacking it on every call as a blocked
+// GEMM does.
 //
 // Preconditions and checks (hosm::error, naming the function and argument):
 // sizes has >= 2 entries, all >= 1; x.dim == n_0; x finite; dy finite; dy and
@@ -559,17 +561,24 @@ private:
     }
 
     /// C = beta C + op(A) Bm (op(A) m x k, Bm k x n, beta 0 or 1): a layer's product.
-    /// Host back ends, op(A) = A, n <= small_gemm_max_n: detail/small_gemm.hpp; else backend::gemm.
+    /// Host back ends, n <= small_gemm_max_n: detail/small_gemm.hpp for op(A) = A,
+    /// and for op(A) = A^T when k >= small_gemm_tn_min_k; else backend::gemm.
     void layer_gemm(backend::transpose ta, index_t m, index_t n, index_t k, const T* A, index_t lda,
                     const T* Bm, index_t ldb, T beta, T* C, index_t ldc) const {
         if constexpr (B::host_memory) {
-            // W a for a small batch (W^T dz stays with backend::gemm: reading W^T in
-            // place needs a reduction per entry, no faster than Eigen's packing)
-            if (ta == backend::transpose::no && n <= detail::small_gemm_max_n) {
-                if (m == 0 || n == 0) return;
+            if (n <= detail::small_gemm_max_n) {
                 auto rows = [](index_t blocks, auto f) { backend::for_each_index<B>(blocks, f); };
-                detail::small_gemm_nn(m, n, k, A, lda, Bm, ldb, beta, C, ldc, rows);
-                return;
+                if (ta == backend::transpose::no) {
+                    if (m == 0 || n == 0) return;
+                    detail::small_gemm_nn(m, n, k, A, lda, Bm, ldb, beta, C, ldc, rows);
+                    return;
+                }
+                // W^T dz: below min_k the k reductions per entry cost more than Eigen's packing
+                if (k >= detail::small_gemm_tn_min_k<T>()) {
+                    if (m == 0 || n == 0) return;
+                    detail::small_gemm_tn(m, n, k, A, lda, Bm, ldb, beta, C, ldc, rows);
+                    return;
+                }
             }
         }
         backend::gemm<B>(ta, backend::transpose::no, m, n, k, T(1), A, lda, Bm, ldb, beta, C, ldc);

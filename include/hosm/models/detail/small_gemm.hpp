@@ -5,8 +5,8 @@
 //   small_gemm_tn(m, n, k, A, lda, B, ldb, beta, C, ldc, for_rows)   C = beta C + A^T B
 //   small_gemm_tn_min_k<T>()   the k from which small_gemm_tn beats Eigen's GEMM
 //
-// column-major, beta 0 or 1 (beta == 0 overwrites C, NaN in C included), A
-// m x k. For a batch of n <= small_gemm_max_n samples, a
+// column-major, beta 0 or 1 (beta == 0 overwrites C, NaN in C included); in
+// small_gemm_nn A is m x k. For a batch of n <= small_gemm_max_n samples, a
 // layer's product is dominated not by its flops but by the packing of the m x k
 // weight matrix that a blocked GEMM (Eigen's, OpenBLAS's) does on every call:
 // for n = 10 samples Eigen spends about as long repacking W as multiplying.
@@ -41,11 +41,12 @@
 // accumulators over kk (4 + 5 loads per 20 FMAs), then reduces each one
 // horizontally and adds the kk left over (fewer than a packet) in scalar
 // order. Each C(i, j) again has one fixed order of operations, whatever n, the
-// blocking or the threads. The k horizontal reductions per entry are what it
-// pays instead of packing, so it is used from small_gemm_tn_min_k on (16
-// packets). On an AVX-512 Xeon, m = 256 rows and n = 10 columns of C, in us
-// against Eigen's GEMM: k = 256 11.4 against 17.7, k = 2100 117 against 188,
-// but k = 100 10.1 against 6.5.
+// blocking or the threads. It pays one horizontal reduction per entry of C
+// instead of packing A, which is only worth it when the dot products are long,
+// so it is used from k = small_gemm_tn_min_k on (16 packets). On an AVX-512
+// Xeon, m = 256 rows and n = 10 columns of C, in us against Eigen's GEMM:
+// k = 256 11.4 against 17.7, k = 2100 117 against 188, but k = 100 10.1
+// against 6.5.
 #pragma once
 #include <Eigen/Core>
 #include <cmath>

@@ -566,19 +566,17 @@ private:
     void layer_gemm(backend::transpose ta, index_t m, index_t n, index_t k, const T* A, index_t lda,
                     const T* Bm, index_t ldb, T beta, T* C, index_t ldc) const {
         if constexpr (B::host_memory) {
-            if (n <= detail::small_gemm_max_n) {
+            // W^T dz: below min_k one reduction per entry of C costs more than Eigen's packing
+            const bool small_nn = ta == backend::transpose::no;
+            const bool small_tn = !small_nn && k >= detail::small_gemm_tn_min_k<T>();
+            if (n <= detail::small_gemm_max_n && (small_nn || small_tn)) {
+                if (m == 0 || n == 0) return;
                 auto rows = [](index_t blocks, auto f) { backend::for_each_index<B>(blocks, f); };
-                if (ta == backend::transpose::no) {
-                    if (m == 0 || n == 0) return;
+                if (small_nn)
                     detail::small_gemm_nn(m, n, k, A, lda, Bm, ldb, beta, C, ldc, rows);
-                    return;
-                }
-                // W^T dz: below min_k the k reductions per entry cost more than Eigen's packing
-                if (k >= detail::small_gemm_tn_min_k<T>()) {
-                    if (m == 0 || n == 0) return;
+                else
                     detail::small_gemm_tn(m, n, k, A, lda, Bm, ldb, beta, C, ldc, rows);
-                    return;
-                }
+                return;
             }
         }
         backend::gemm<B>(ta, backend::transpose::no, m, n, k, T(1), A, lda, Bm, ldb, beta, C, ldc);
